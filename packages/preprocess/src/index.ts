@@ -1,0 +1,23 @@
+/**
+ * @module @resnet/preprocess
+ * Image bytes -> the input tensor an image classifier expects, per a validated model config.
+ * @example
+ * import { DEFAULT_MODEL_CONFIG, preprocessBatch } from '@resnet/preprocess'
+ * const batch = await preprocessBatch([jpeg], DEFAULT_MODEL_CONFIG.input) // dims [1,3,224,224]
+ */
+export { decodeImage, DEFAULT_DECODE_LIMITS } from './decode-image.js'
+export type { DecodedImage, DecodeLimits } from './decode-image.js'
+export { PreprocessError } from './errors.js'
+export type { PreprocessErrorCode } from './errors.js'
+export {
+  DEFAULT_MODEL_CONFIG,
+  IMAGENET_MEAN,
+  IMAGENET_STD,
+  parseModelConfig,
+} from './model-config.js'
+export type { InputSpec, ModelConfig } from './model-config.js'
+export { preprocessBatch } from './preprocess-batch.js'
+export { ACCEPTED_FORMATS, sniffFormat } from './sniff-format.js'
+export type { ImageFormat, SniffResult } from './sniff-format.js'
+export { allocateBatch, tensorDims, toFloat16Bits, writeImage } from './write-tensor.js'
+export type { BatchTensor, TensorData } from './write-tensor.js'

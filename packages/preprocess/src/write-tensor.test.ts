@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest'
+import { parseModelConfig } from './model-config.js'
+import { allocateBatch, toFloat16Bits, writeImage } from './write-tensor.js'
+
+// A 2x2 image: every pixel (r, g, b) = (255, 128, 0).
+const pixels = new Uint8Array(Array.from({ length: 4 }, () => [255, 128, 0]).flat())
+const spec = (input: object) => parseModelConfig({ input: { size: 2, resize: 2, ...input } }).input
+
+describe('writeImage', () => {
+  it('normalises with scale, mean and std into planar NCHW', () => {
+    const input = spec({})
+    const batch = allocateBatch(input, 2)
+    writeImage(pixels, input, batch, 1)
+    expect(batch.dims).toEqual([2, 3, 2, 2])
+    expect(Array.from(batch.data.subarray(0, 12))).toEqual(new Array(12).fill(0)) // slot 0 untouched
+    const slot = batch.data.subarray(12)
+    expect(slot[0]).toBeCloseTo((1 - 0.485) / 0.229, 5) // R plane
+    expect(slot[4]).toBeCloseTo((128 / 255 - 0.456) / 0.224, 5) // G plane
+    expect(slot[8]).toBeCloseTo((0 - 0.406) / 0.225, 5) // B plane
+  })
+
+  it('swaps channels for BGR and interleaves them for NHWC', () => {
+    const input = spec({
+      colorOrder: 'BGR',
+      layout: 'NHWC',
+      scale: 1,
+      mean: [0, 0, 0],
+      std: [1, 1, 1],
+    })
+    const batch = allocateBatch(input, 1)
+    writeImage(pixels, input, batch, 0)
+    expect(batch.dims).toEqual([1, 2, 2, 3])
+    expect(Array.from(batch.data.subarray(0, 6))).toEqual([0, 128, 255, 0, 128, 255])
+  })
+
+  it('keeps raw pixel values for uint8 input', () => {
+    const input = spec({ dtype: 'uint8', layout: 'NHWC' })
+    const batch = allocateBatch(input, 1)
+    writeImage(pixels, input, batch, 0)
+    expect(batch.data).toBeInstanceOf(Uint8Array)
+    expect(Array.from(batch.data.subarray(0, 3))).toEqual([255, 128, 0])
+  })
+
+  it('stores float16 as half-precision bits', () => {
+    const input = spec({ dtype: 'float16', scale: 1, mean: [0, 0, 0], std: [1, 1, 1] })
+    const batch = allocateBatch(input, 1)
+    writeImage(pixels, input, batch, 0)
+    expect(batch.data).toBeInstanceOf(Uint16Array)
+    expect(batch.data[0]).toBe(0x5bf8) // 255.0 in binary16
+  })
+})
+
+describe('toFloat16Bits', () => {
+  it('agrees with the platform Float16Array on normals, subnormals, ties and overflow', () => {
+    const F16 = (globalThis as unknown as { Float16Array?: Float32ArrayConstructor }).Float16Array
+    if (!F16) throw new Error('Float16Array is missing: Node 24 or newer is required')
+    const reference = new F16(1)
+    const bits = new Uint16Array(reference.buffer)
+    const values = [0, -0, 1, -2.5, 65504, 70000, 1e-5, 6.1e-5, 5.96e-8, 2.98e-8, 1e-9, 0.1, 1 / 3]
+    for (let i = 0; i < 2000; i++) values.push((i - 1000) * 0.0137, Math.exp(-i / 60))
+    for (const v of values) {
+      reference[0] = v
+      expect(toFloat16Bits(v), `value ${v}`).toBe(bits[0])
+    }
+  })
+})
