@@ -1,0 +1,20 @@
+/** Errors thrown by @resnet/model-loader, each with a stable code to branch on. */
+
+/** Stable codes for everything this package throws; safe to branch on. */
+export type ModelLoaderErrorCode =
+  | 'INVALID_MODEL_URI'
+  | 'MODEL_NOT_FOUND'
+  | 'DOWNLOAD_FAILED'
+  | 'INTEGRITY_MISMATCH'
+  | 'SOURCE_CHANGED'
+
+/** The one error class of this package: `code` says what went wrong, `message` says where. */
+export class ModelLoaderError extends Error {
+  override readonly name = 'ModelLoaderError'
+  readonly code: ModelLoaderErrorCode
+
+  constructor(code: ModelLoaderErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.code = code
+  }
+}

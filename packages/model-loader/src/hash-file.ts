@@ -1,0 +1,12 @@
+/** Streams a file through sha256 with bounded memory. */
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+
+/** The sha256 of a file's content, hex. */
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk as Buffer)
+  }
+  return hash.digest('hex')
+}

@@ -1,0 +1,20 @@
+/**
+ * @module @resnet/model-loader
+ * Model URI -> verified local files: S3 object or bundle prefix, HTTPS, local path, or a generated
+ * demo ResNet-50; downloads go to a disk cache through atomic, verified writes.
+ * @example
+ * import { loadModel } from '@resnet/model-loader'
+ * const bundle = await loadModel({ uri: process.env.MODEL_URI, cacheDir: '/tmp/models' })
+ */
+export { writeStreamAtomically } from './atomic-write.js'
+export type { ExpectedContent, WrittenFile } from './atomic-write.js'
+export { BUNDLE_FILES } from './bundle.js'
+export type { ModelBundle } from './bundle.js'
+export { ensureDemoBundle } from './demo/demo-bundle.js'
+export type { DemoBundle } from './demo/demo-bundle.js'
+export { ModelLoaderError } from './errors.js'
+export type { ModelLoaderErrorCode } from './errors.js'
+export { loadModel } from './load-model.js'
+export type { LoadModelOptions } from './load-model.js'
+export { parseModelUri } from './model-uri.js'
+export type { ModelLocation } from './model-uri.js'

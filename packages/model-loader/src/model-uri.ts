@@ -1,0 +1,47 @@
+/** Parses MODEL_URI values: s3://bucket/key.onnx, s3://bucket/prefix/, https://..., local paths. */
+import path from 'node:path'
+import { ModelLoaderError } from './errors.js'
+
+/** Where a model comes from, after parsing. A trailing `/` on S3 means a bundle prefix. */
+export type ModelLocation =
+  | { readonly kind: 's3-object'; readonly bucket: string; readonly key: string }
+  | { readonly kind: 's3-prefix'; readonly bucket: string; readonly prefix: string }
+  | { readonly kind: 'https'; readonly url: URL }
+  | { readonly kind: 'local'; readonly path: string }
+
+const invalid = (uri: string, why: string): ModelLoaderError =>
+  new ModelLoaderError('INVALID_MODEL_URI', `Invalid model URI "${uri}": ${why}`)
+
+function parseS3(uri: string): ModelLocation {
+  const rest = uri.slice('s3://'.length)
+  const slash = rest.indexOf('/')
+  const bucket = slash === -1 ? rest : rest.slice(0, slash)
+  const key = slash === -1 ? '' : rest.slice(slash + 1)
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw invalid(uri, `"${bucket}" is not a valid S3 bucket name`)
+  }
+  if (key === '' || key.endsWith('/')) return { kind: 's3-prefix', bucket, prefix: key }
+  return { kind: 's3-object', bucket, key }
+}
+
+/**
+ * Parses a model URI. Relative local paths resolve against `cwd`.
+ * @example parseModelUri('s3://models/resnet50/') // { kind: 's3-prefix', bucket: 'models', prefix: 'resnet50/' }
+ */
+export function parseModelUri(uri: string, cwd: string = process.cwd()): ModelLocation {
+  const trimmed = uri.trim()
+  if (trimmed === '') throw invalid(uri, 'it is empty')
+  if (trimmed.startsWith('s3://')) return parseS3(trimmed)
+  if (/^https?:\/\//i.test(trimmed)) {
+    const url = new URL(trimmed)
+    if (url.protocol !== 'https:' && !['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
+      throw invalid(uri, 'plain http is only allowed for localhost; use https')
+    }
+    return { kind: 'https', url }
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) && !trimmed.startsWith('file://')) {
+    throw invalid(uri, 'use s3://, https:// or a local path')
+  }
+  const local = trimmed.startsWith('file://') ? new URL(trimmed).pathname : trimmed
+  return { kind: 'local', path: path.resolve(cwd, local) }
+}

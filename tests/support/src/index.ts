@@ -1,0 +1,10 @@
+/** Shared test helpers: fixture paths and a local S3-compatible server. Not published. */
+export {
+  BAD_IMAGES_DIR,
+  expectedClasses,
+  FIXTURES_DIR,
+  IMAGES_DIR,
+  MOBILENET_DIR,
+} from './fixtures.js'
+export { startLocalS3 } from './s3-server.js'
+export type { LocalS3 } from './s3-server.js'
