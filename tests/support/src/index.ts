@@ -8,3 +8,4 @@ export {
 } from './fixtures.js'
 export { startLocalS3 } from './s3-server.js'
 export type { LocalS3 } from './s3-server.js'
+export { referencePhotos, referencePixels } from './reference.js'

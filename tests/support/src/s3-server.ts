@@ -1,9 +1,9 @@
 /** A real S3-compatible server (s3rver) on 127.0.0.1 for tests, with a real AWS SDK client. */
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
-import S3rver from 's3rver'
 
 /** A running local S3 server and a client for it. */
 export interface LocalS3 {
@@ -16,6 +16,20 @@ export interface LocalS3 {
   put(bucket: string, key: string, body: string | Uint8Array): Promise<string>
   close(): Promise<void>
 }
+
+/** The part of s3rver 3's API the tests use (it ships no types). */
+interface S3rverServer {
+  run(): Promise<{ address: string; port: number }>
+  close(): Promise<void>
+}
+type S3rverClass = new (options: {
+  address: string
+  port: number
+  silent: boolean
+  directory: string
+  configureBuckets: { name: string }[]
+}) => S3rverServer
+const S3rver = createRequire(import.meta.url)('s3rver') as S3rverClass
 
 /** s3rver accepts only these credentials. */
 const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }

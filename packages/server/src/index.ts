@@ -1,0 +1,26 @@
+/**
+ * @module @resnet/server
+ * The image-classification HTTP API (Hono) over an onnxruntime-node model.
+ * @example
+ * import { createApp, createOnnxModel, ServingState } from '@resnet/server'
+ * const state = new ServingState()
+ * const app = createApp({ state, logger })
+ * state.setModel(await createOnnxModel({ modelPath, config, labels, identity }))
+ */
+export { createApp, DEFAULT_SERVER_LIMITS } from './app.js'
+export type { AppOptions, ServerLimits } from './app.js'
+export { ApiError, STATUS } from './http-errors.js'
+export type { ApiErrorCode } from './http-errors.js'
+export { parseLabels } from './labels.js'
+export type { InferenceModel, ModelInfo } from './model.js'
+export { createOnnxModel } from './onnx-model.js'
+export type { OnnxModelOptions } from './onnx-model.js'
+export { predictImages } from './predict.js'
+export type { PredictResult, StageTimings } from './predict.js'
+export type { PredictLimits } from './routes/predict.js'
+export type { ServiceInfo } from './routes/info.js'
+export { RunQueue } from './run-queue.js'
+export { ServingState } from './serving-state.js'
+export type { Phase } from './serving-state.js'
+export { softmax, topK } from './top-k.js'
+export type { Prediction } from './top-k.js'

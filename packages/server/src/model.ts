@@ -1,0 +1,24 @@
+/** The seam between HTTP and inference: what a loaded model offers the routes. */
+import type { BatchTensor, ModelConfig } from '@resnet/preprocess'
+
+/** Identity of the model being served, shown by `GET /` and in responses. */
+export interface ModelInfo {
+  readonly name: string
+  readonly version: string
+  /** sha256 of the ONNX file, hex. */
+  readonly sha256: string
+  /** True for the generated demo model: its predictions are meaningless. */
+  readonly demo: boolean
+  readonly inputName: string
+  readonly outputName: string
+  readonly classes: number
+}
+
+/** A loaded classifier. `run` returns one row of class scores per image, activation applied. */
+export interface InferenceModel {
+  readonly info: ModelInfo
+  readonly config: ModelConfig
+  readonly labels: readonly string[]
+  run(batch: BatchTensor): Promise<Float64Array[]>
+  close(): Promise<void>
+}

@@ -1,0 +1,94 @@
+/** An InferenceModel backed by an onnxruntime-node session. */
+import { availableParallelism } from 'node:os'
+import { allocateBatch } from '@resnet/preprocess'
+import type { BatchTensor, ModelConfig } from '@resnet/preprocess'
+import ort from 'onnxruntime-node'
+import type { InferenceModel, ModelInfo } from './model.js'
+import { softmax } from './top-k.js'
+
+/** What to open and how to describe it. */
+export interface OnnxModelOptions {
+  readonly modelPath: string
+  readonly config: ModelConfig
+  readonly labels: readonly string[]
+  readonly identity: { readonly name: string; readonly version: string; readonly sha256: string }
+  /** Intra-op threads. @default os.availableParallelism() (follows the container's CPU quota) */
+  readonly threads?: number
+}
+
+interface TensorMeta {
+  readonly type: string
+  readonly shape: readonly (number | string)[]
+}
+
+/** Checks the config against the model's declared input so mistakes fail at start, not per request. */
+function checkInput(config: ModelConfig, meta: TensorMeta | undefined, name: string): void {
+  if (!meta) return
+  const expectedType = config.input.dtype
+  if (meta.type !== expectedType) {
+    throw new Error(
+      `Model input "${name}" is ${meta.type} but the config says input.dtype=${expectedType}`
+    )
+  }
+  const { height, width, layout } = config.input
+  const want = layout === 'NCHW' ? [3, height, width] : [height, width, 3]
+  meta.shape.slice(1).forEach((dim, i) => {
+    if (typeof dim === 'number' && dim > 0 && dim !== want[i]) {
+      const got = JSON.stringify(meta.shape)
+      throw new Error(
+        `Model input "${name}" has shape ${got}; the config (${layout}) gives [N,${want.join(',')}]`
+      )
+    }
+  })
+}
+
+const tensorOf = (batch: BatchTensor): ort.Tensor =>
+  new ort.Tensor(batch.dtype, batch.data, batch.dims)
+
+/**
+ * Opens the model, validates its input against the config and runs one warm-up batch, so the
+ * returned model is ready for traffic.
+ */
+export async function createOnnxModel(options: OnnxModelOptions): Promise<InferenceModel> {
+  const threads = options.threads ?? availableParallelism()
+  const session = await ort.InferenceSession.create(options.modelPath, {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  })
+  const { config } = options
+  const inputName = config.input.name ?? session.inputNames[0] ?? 'input'
+  const outputName = config.output.name ?? session.outputNames[0] ?? 'output'
+  const inputIndex = session.inputNames.indexOf(inputName)
+  checkInput(config, session.inputMetadata[inputIndex] as TensorMeta | undefined, inputName)
+
+  const run = async (batch: BatchTensor): Promise<Float64Array[]> => {
+    const outputs = await session.run({ [inputName]: tensorOf(batch) }, [outputName])
+    const out = outputs[outputName]
+    if (!out) throw new Error(`Model produced no output "${outputName}"`)
+    const n = batch.dims[0] ?? 1
+    const data = out.data as Float32Array
+    const perRow = data.length / n // [N,C] or [N,C,1,1]
+    return Array.from({ length: n }, (_, i) => {
+      const row = data.subarray(i * perRow, (i + 1) * perRow)
+      return config.output.activation === 'softmax' ? softmax(row) : Float64Array.from(row)
+    })
+  }
+
+  const [warm] = await run(allocateBatch(config.input, 1)) // warm-up: first run allocates and JITs
+  const info: ModelInfo = {
+    ...options.identity,
+    demo: config.demo,
+    inputName,
+    outputName,
+    classes: warm?.length ?? 0,
+  }
+  return {
+    info,
+    config,
+    labels: options.labels,
+    run,
+    close: () => session.release(),
+  }
+}

@@ -1,0 +1,62 @@
+/** `POST /predict`: one or more images in, top-k classes out. */
+import type { DecodeLimits } from '@resnet/preprocess'
+import { Hono } from 'hono'
+import { ApiError } from '../http-errors.js'
+import { predictImages } from '../predict.js'
+import type { StageTimings } from '../predict.js'
+import { readImages } from '../read-images.js'
+import type { ServingState } from '../serving-state.js'
+
+/** Limits the predict route enforces. */
+export interface PredictLimits {
+  readonly maxImagesPerRequest: number
+  readonly decode: DecodeLimits
+}
+
+function parseTopK(raw: string | undefined, classes: number): number {
+  if (raw === undefined) return Math.min(5, classes)
+  const k = Number(raw)
+  if (!Number.isInteger(k) || k < 1 || k > classes) {
+    throw new ApiError(
+      'INVALID_TOP_K',
+      `top_k must be an integer from 1 to ${classes}; got "${raw}"`
+    )
+  }
+  return k
+}
+
+const serverTiming = (t: StageTimings, total: number): string =>
+  [
+    `preprocess;dur=${t.preprocess.toFixed(1)}`,
+    `queue;dur=${t.queue.toFixed(1)}`,
+    `inference;dur=${t.inference.toFixed(1)}`,
+    `total;dur=${total.toFixed(1)}`,
+  ].join(', ')
+
+/** The predict route. Single image -> `predictions`; several `image` fields -> `results`. */
+export function predictRoute(state: ServingState, limits: PredictLimits): Hono {
+  const app = new Hono()
+  app.post('/predict', async (c) => {
+    const started = performance.now()
+    const model = state.model
+    if (!state.ready || !model) {
+      throw new ApiError('NOT_READY', `The model is not ready (${state.phase}); retry shortly`, 1)
+    }
+    const done = state.track()
+    try {
+      const topK = parseTopK(c.req.query('top_k'), model.info.classes)
+      const images = await readImages(c, limits.maxImagesPerRequest)
+      const { results, timings } = await predictImages(images, model, state.queue, {
+        topK,
+        limits: limits.decode,
+      })
+      c.header('Server-Timing', serverTiming(timings, performance.now() - started))
+      const identity = { name: model.info.name, version: model.info.version }
+      if (results.length === 1) return c.json({ model: identity, predictions: results[0] })
+      return c.json({ model: identity, results: results.map((predictions) => ({ predictions })) })
+    } finally {
+      done()
+    }
+  })
+  return app
+}

@@ -1,0 +1,28 @@
+/** Test helpers for this package: the real MobileNetV2 fixture model and request builders. */
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { parseModelConfig } from '@resnet/preprocess'
+import { MOBILENET_DIR } from '@resnet/test-support'
+import { parseLabels } from './labels.js'
+import type { InferenceModel } from './model.js'
+import { createOnnxModel } from './onnx-model.js'
+
+/** Opens the fixture model with the default (torchvision) config. */
+export function openFixtureModel(config: object = {}): Promise<InferenceModel> {
+  return createOnnxModel({
+    modelPath: path.join(MOBILENET_DIR, 'model.onnx'),
+    config: parseModelConfig(config),
+    labels: parseLabels(readFileSync(path.join(MOBILENET_DIR, 'labels.txt'), 'utf8')),
+    identity: { name: 'mobilenetv2-int8', version: 'test', sha256: 'f'.repeat(64) },
+    threads: 2,
+  })
+}
+
+/** A multipart body with one `image` file field per buffer. */
+export function multipart(...images: Uint8Array[]): FormData {
+  const form = new FormData()
+  for (const [i, bytes] of images.entries()) {
+    form.append('image', new Blob([bytes]), `upload-${i}.jpg`)
+  }
+  return form
+}
