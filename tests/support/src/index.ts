@@ -9,3 +9,5 @@ export {
 export { startLocalS3 } from './s3-server.js'
 export type { LocalS3 } from './s3-server.js'
 export { referencePhotos, referencePixels } from './reference.js'
+export { startCountingProxy } from './counting-proxy.js'
+export type { CountingProxy } from './counting-proxy.js'

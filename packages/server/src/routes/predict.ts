@@ -39,9 +39,8 @@ export function predictRoute(state: ServingState, limits: PredictLimits): Hono {
   app.post('/predict', async (c) => {
     const started = performance.now()
     const model = state.model
-    if (!state.ready || !model) {
-      throw new ApiError('NOT_READY', `The model is not ready (${state.phase}); retry shortly`, 1)
-    }
+    // Draining still serves: the load balancer keeps routing here until deregistration ends.
+    if (!model) throw new ApiError('NOT_READY', 'The model is still loading; retry shortly', 1)
     const done = state.track()
     try {
       const topK = parseTopK(c.req.query('top_k'), model.info.classes)

@@ -1,0 +1,58 @@
+/** The only reader of process.env: validates every setting at once and freezes the result. */
+import { availableParallelism, tmpdir } from 'node:os'
+import path from 'node:path'
+import { z } from 'zod'
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max)
+const seconds = z.coerce.number().min(0).max(3600)
+
+const EnvSchema = z.object({
+  PORT: int(1, 65_535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  MODEL_URI: z.string().trim().min(1).optional(),
+  MODEL_CACHE_DIR: z
+    .string()
+    .min(1)
+    .default(path.join(tmpdir(), 'ecs-model-serving', 'models')),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MAX_BODY_BYTES: int(1024).default(32 * 1024 * 1024),
+  MAX_IMAGE_BYTES: int(1024).default(20 * 1024 * 1024),
+  MAX_IMAGE_PIXELS: int(1).default(50_000_000),
+  MAX_IMAGES_PER_REQUEST: int(1, 1024).default(16),
+  MAX_QUEUE: int(1, 100_000).default(64),
+  INFERENCE_THREADS: int(1, 256).default(availableParallelism()),
+  DRAIN_DELAY_S: seconds.default(0),
+  SHUTDOWN_TIMEOUT_S: seconds.default(25),
+})
+
+/** Validated, frozen server configuration. */
+export type Config = Readonly<z.infer<typeof EnvSchema>>
+
+/** Thrown when the environment is invalid; the message lists every bad variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+}
+
+/** Empty strings count as unset, as they do in ECS task definitions and shells. */
+const withoutEmpty = (env: NodeJS.ProcessEnv): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '')
+  )
+
+/**
+ * Reads the configuration once at start. Throws a ConfigError listing every invalid variable.
+ * @example const config = loadConfig(process.env)
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const values = withoutEmpty(env)
+  const parsed = EnvSchema.safeParse(values)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0])
+      return `  - ${name}=${JSON.stringify(values[name] ?? '')}: ${issue.message}`
+    })
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
+  }
+  return Object.freeze(parsed.data)
+}

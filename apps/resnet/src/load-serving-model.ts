@@ -1,0 +1,60 @@
+/** Model URI -> warmed-up InferenceModel: fetch the bundle, read its config and labels, open it. */
+import { readFile } from 'node:fs/promises'
+import type { S3Client } from '@aws-sdk/client-s3'
+import { loadModel } from '@resnet/model-loader'
+import type { ModelBundle } from '@resnet/model-loader'
+import { parseModelConfig } from '@resnet/preprocess'
+import { createOnnxModel, parseLabels } from '@resnet/server'
+import type { InferenceModel } from '@resnet/server'
+import type { Logger } from 'pino'
+import type { Config } from './config.js'
+
+const readJson = async (file: string | undefined): Promise<unknown> =>
+  file === undefined ? {} : (JSON.parse(await readFile(file, 'utf8')) as unknown)
+
+const readLabels = async (file: string | undefined): Promise<string[]> =>
+  file === undefined ? [] : parseLabels(await readFile(file, 'utf8'))
+
+function warnIfDemo(bundle: ModelBundle, logger: Logger): void {
+  if (!bundle.uri.startsWith('demo:')) return
+  logger.warn(
+    'MODEL_URI is not set: serving the generated DEMO ResNet-50 with random weights. ' +
+      'Its predictions are MEANINGLESS. To serve a real model, export it to ONNX, put it in S3 ' +
+      'and set MODEL_URI=s3://bucket/prefix/ (or a local path); see README.md.'
+  )
+}
+
+/** Loads and warms up the model named by the config; throws on any failure (the caller exits). */
+export async function loadServingModel(
+  config: Config,
+  logger: Logger,
+  s3Client?: S3Client
+): Promise<InferenceModel> {
+  const started = performance.now()
+  const bundle = await loadModel({
+    uri: config.MODEL_URI,
+    cacheDir: config.MODEL_CACHE_DIR,
+    ...(s3Client ? { s3Client } : {}),
+  })
+  warnIfDemo(bundle, logger)
+  const { uri, version, sha256, downloadedBytes } = bundle
+  logger.info(
+    { uri, version, sha256, downloadedBytes, fromCache: downloadedBytes === 0 },
+    'model files ready'
+  )
+  const modelConfig = parseModelConfig(await readJson(bundle.configPath))
+  const model = await createOnnxModel({
+    modelPath: bundle.modelPath,
+    config: modelConfig,
+    labels: await readLabels(bundle.labelsPath),
+    identity: {
+      name: modelConfig.name ?? bundle.name,
+      version: modelConfig.version ?? version,
+      sha256,
+    },
+    threads: config.INFERENCE_THREADS,
+  })
+  const ms = Math.round(performance.now() - started)
+  logger.info({ model: model.info, ms }, 'model loaded and warmed up')
+  return model
+}

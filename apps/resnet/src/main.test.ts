@@ -1,0 +1,196 @@
+import { execFile } from 'node:child_process'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { allocateBatch, parseModelConfig, writeImage } from '@resnet/preprocess'
+import { createOnnxModel } from '@resnet/server'
+import {
+  BAD_IMAGES_DIR,
+  expectedClasses,
+  IMAGES_DIR,
+  MOBILENET_DIR,
+  referencePhotos,
+  referencePixels,
+  startCountingProxy,
+  startLocalS3,
+} from '@resnet/test-support'
+import { afterEach, describe, expect, it } from 'vitest'
+import { startApp } from './test-support/app-process.js'
+import type { AppProcess } from './test-support/app-process.js'
+
+interface Prediction {
+  label: string
+  index: number
+  score: number
+}
+const run = promisify(execFile)
+const running: AppProcess[] = []
+const cleanups: (() => Promise<unknown>)[] = []
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((app) => app.stop('SIGKILL')))
+  for (const cleanup of cleanups.splice(0)) await cleanup()
+})
+
+async function start(env: Record<string, string>): Promise<AppProcess> {
+  const app = await startApp({ LOG_LEVEL: 'info', INFERENCE_THREADS: '2', ...env })
+  running.push(app)
+  return app
+}
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'resnet-app-'))
+  cleanups.push(() => rm(dir, { recursive: true, force: true }))
+  return dir
+}
+
+async function postImage(url: string, bytes: Uint8Array): Promise<Response> {
+  const form = new FormData()
+  form.append('image', new Blob([bytes]), 'upload')
+  return fetch(`${url}/predict`, { method: 'POST', body: form })
+}
+
+/** Top-1 of torchvision's own preprocessing (Pillow reference crops), computed in-process. */
+async function referenceTop1(photos: string[]): Promise<Map<string, number>> {
+  const model = await createOnnxModel({
+    modelPath: path.join(MOBILENET_DIR, 'model.onnx'),
+    config: parseModelConfig({}),
+    labels: [],
+    identity: { name: 'reference', version: '0', sha256: '' },
+  })
+  const out = new Map<string, number>()
+  for (const photo of photos) {
+    const batch = allocateBatch(model.config.input, 1)
+    writeImage(await referencePixels(photo), model.config.input, batch, 0)
+    const [scores] = await model.run(batch)
+    out.set(photo, scores!.indexOf(Math.max(...scores!)))
+  }
+  await model.close()
+  return out
+}
+
+describe('resnet server process', () => {
+  it('exits 1 before listening and lists every invalid variable', async () => {
+    const app = await startApp({ PORT: '99999', LOG_LEVEL: 'loud', MAX_QUEUE: '0' })
+    expect(await app.exited()).toBe(1)
+    for (const name of ['PORT', 'LOG_LEVEL', 'MAX_QUEUE'])
+      expect(app.output()).toContain(`${name}=`)
+    expect(app.output()).not.toContain('listening')
+  })
+
+  it('exits 1 with a clear log line when the model cannot be loaded', async () => {
+    const app = await start({ MODEL_URI: '/does/not/exist/model.onnx' })
+    expect(await app.exited()).toBe(1)
+    expect(app.output()).toContain('could not load the model')
+    expect(app.output()).toContain('No model at /does/not/exist/model.onnx')
+  })
+
+  it('serves the MobileNetV2 fixture over HTTP: every photo gets an accepted top-1', async () => {
+    const app = await start({ MODEL_URI: MOBILENET_DIR })
+    await app.waitReady()
+    const photos = referencePhotos()
+    const reference = await referenceTop1(photos)
+    for (const photo of photos) {
+      const res = await postImage(app.url, await readFile(IMAGES_DIR + photo))
+      expect(res.status, photo).toBe(200)
+      const { predictions } = (await res.json()) as { predictions: Prediction[] }
+      expect(predictions).toHaveLength(5)
+      const accepted = expectedClasses()[photo] ?? []
+      const ref = reference.get(photo)!
+      // expected.json's classes, unless torchvision's own recipe disagrees with it (daisy.jpg)
+      expect(accepted.includes(ref) ? accepted : [ref], photo).toContain(predictions[0]?.index)
+    }
+    expect(await app.stop()).toBe(0)
+  })
+
+  it('answers the tutorial curl call and every odd or broken image with 200 or a 4xx, and stays ready', async () => {
+    const app = await start({ MODEL_URI: MOBILENET_DIR })
+    await app.waitReady()
+    const { stdout } = await run('curl', [
+      '-s',
+      '-F',
+      `image=@${IMAGES_DIR}cat.jpg`,
+      `${app.url}/predict`,
+    ])
+    expect((JSON.parse(stdout) as { predictions: Prediction[] }).predictions[0]?.label).toMatch(
+      /cat|tabby/
+    )
+
+    const outcomes: string[] = []
+    for (const file of await readdir(BAD_IMAGES_DIR)) {
+      const res = await postImage(app.url, await readFile(BAD_IMAGES_DIR + file))
+      const body = (await res.json()) as { predictions?: unknown; error?: { code: string } }
+      expect(res.status === 200 || (res.status >= 400 && res.status < 500), file).toBe(true)
+      expect(res.status === 200 ? body.predictions : body.error?.code, file).toBeDefined()
+      outcomes.push(`${file}: ${res.status} ${body.error?.code ?? ''}`)
+    }
+    expect(outcomes.length).toBe(15)
+    expect((await fetch(`${app.url}/readyz`)).status).toBe(200)
+    expect(app.child.exitCode).toBeNull()
+  })
+
+  it('serves the model from s3:// and downloads nothing on a second start with the same cache', async () => {
+    const s3 = await startLocalS3(['models'])
+    cleanups.push(() => s3.close())
+    await s3.put('models', 'mobilenet/model.onnx', path.join(MOBILENET_DIR, 'model.onnx'))
+    await s3.put('models', 'mobilenet/labels.txt', path.join(MOBILENET_DIR, 'labels.txt'))
+    const proxy = await startCountingProxy(s3.endpoint)
+    cleanups.push(() => proxy.close())
+    const env = {
+      ...s3.env,
+      AWS_ENDPOINT_URL_S3: proxy.url,
+      MODEL_URI: 's3://models/mobilenet/',
+      MODEL_CACHE_DIR: await tempDir(),
+    }
+    const objectGets = () => proxy.count('GET', '/models/mobilenet/model.onnx')
+
+    const first = await start(env)
+    await first.waitReady()
+    expect(objectGets()).toBe(1)
+    expect(
+      first.logs().find((l) => l.msg === 'model files ready')?.downloadedBytes
+    ).toBeGreaterThan(3e6)
+    expect(await first.stop()).toBe(0)
+
+    const second = await start(env)
+    await second.waitReady()
+    expect(objectGets()).toBe(1) // no new download: the cached copy's ETag still matches
+    expect(proxy.count('GET', 'labels.txt')).toBe(1)
+    expect(second.logs().find((l) => l.msg === 'model files ready')?.downloadedBytes).toBe(0)
+    const res = await postImage(second.url, await readFile(`${IMAGES_DIR}goldfish.jpg`))
+    expect(((await res.json()) as { predictions: Prediction[] }).predictions[0]?.index).toBe(1)
+    expect(await second.stop()).toBe(0)
+  })
+
+  it('starts the generated demo ResNet-50 when MODEL_URI is unset, and says it is meaningless', async () => {
+    const app = await start({ MODEL_CACHE_DIR: await tempDir() })
+    await app.waitReady()
+    expect(app.output()).toMatch(/DEMO ResNet-50.*MEANINGLESS/)
+    const info = (await (await fetch(app.url)).json()) as { model: { name: string; demo: boolean } }
+    expect(info.model).toMatchObject({ name: 'demo-resnet50', demo: true })
+    const res = await postImage(app.url, await readFile(`${IMAGES_DIR}cat.jpg`))
+    const { predictions } = (await res.json()) as { predictions: Prediction[] }
+    expect(predictions).toHaveLength(5)
+    expect(predictions.map((p) => p.score)).toEqual(
+      predictions.map((p) => p.score).sort((a, b) => b - a)
+    )
+    expect(await app.stop()).toBe(0)
+  })
+
+  it('on SIGTERM turns not-ready, keeps serving through the drain delay, finishes in-flight work, exits 0', async () => {
+    const app = await start({ MODEL_URI: MOBILENET_DIR, DRAIN_DELAY_S: '1' })
+    await app.waitReady()
+    const photo = await readFile(`${IMAGES_DIR}kimono.jpg`)
+    const inFlight = Array.from({ length: 8 }, () => postImage(app.url, photo))
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    const stopped = app.stop('SIGTERM')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect((await fetch(`${app.url}/readyz`)).status).toBe(503)
+    const duringDrain = await postImage(app.url, photo)
+    const statuses = await Promise.all(inFlight.map((p) => p.then((r) => r.status)))
+    expect(statuses).toEqual(new Array(8).fill(200))
+    expect(duringDrain.status).toBe(200) // still served while the load balancer deregisters us
+    expect(await stopped).toBe(0)
+  })
+})

@@ -1,0 +1,76 @@
+/** The container entry point: config -> HTTP listener -> model -> ready; graceful stop on SIGTERM. */
+import { readFileSync } from 'node:fs'
+import type { Server } from 'node:http'
+import { serve } from '@hono/node-server'
+import { createApp, ServingState } from '@resnet/server'
+import { pino } from 'pino'
+import { ConfigError, loadConfig } from './config.js'
+import type { Config } from './config.js'
+import { loadServingModel } from './load-serving-model.js'
+import { shutdown } from './shutdown.js'
+
+const SERVICE = {
+  name: 'ecs-model-serving',
+  version: (
+    JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string
+    }
+  ).version,
+}
+
+function readConfig(): Config {
+  try {
+    return loadConfig(process.env)
+  } catch (err) {
+    // R9: a bad configuration stops the process before it listens
+    process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`)
+    process.exit(1)
+  }
+}
+
+const config = readConfig()
+const logger = pino({ level: config.LOG_LEVEL, base: { service: SERVICE.name } })
+const state = new ServingState(config.MAX_QUEUE)
+const app = createApp({
+  state,
+  logger,
+  service: SERVICE,
+  limits: {
+    maxBodyBytes: config.MAX_BODY_BYTES,
+    maxImagesPerRequest: config.MAX_IMAGES_PER_REQUEST,
+    decode: { maxInputBytes: config.MAX_IMAGE_BYTES, maxPixels: config.MAX_IMAGE_PIXELS },
+  },
+})
+const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
+  logger.info(
+    { host: info.address, port: info.port },
+    'listening (not ready until the model is loaded)'
+  )
+}) as Server
+
+let stopping = false
+const stop = (reason: string, exitCode = 0): void => {
+  if (stopping) return
+  stopping = true
+  const drainDelayS = exitCode === 0 ? config.DRAIN_DELAY_S : 0
+  const options = { server, state, logger, drainDelayS, timeoutS: config.SHUTDOWN_TIMEOUT_S }
+  void shutdown(options, reason, exitCode)
+}
+process.once('SIGTERM', () => {
+  stop('SIGTERM')
+})
+process.once('SIGINT', () => {
+  stop('SIGINT')
+})
+server.on('error', (err) => {
+  logger.fatal({ err }, 'HTTP server error')
+  process.exit(1)
+})
+
+try {
+  state.setModel(await loadServingModel(config, logger))
+  if (state.ready) logger.info({ port: config.PORT }, 'ready')
+} catch (err) {
+  logger.fatal({ err }, 'could not load the model; exiting')
+  stop('model load failed', 1)
+}

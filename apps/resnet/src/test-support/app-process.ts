@@ -1,0 +1,81 @@
+/** Runs the built server (dist/main.js) as a real child process on a free port, for tests. */
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
+
+const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url))
+
+/** A running server process. */
+export interface AppProcess {
+  readonly url: string
+  readonly child: ChildProcess
+  /** Everything it printed so far (stdout and stderr). */
+  output(): string
+  /** Parsed JSON log lines printed so far. */
+  logs(): Record<string, unknown>[]
+  /** Polls /readyz until 200; rejects if the process exits or the time runs out. */
+  waitReady(timeoutMs?: number): Promise<void>
+  /** Sends `signal` and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>
+  /** Resolves with the exit code once the process ends by itself. */
+  exited(): Promise<number | null>
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/** Starts `node dist/main.js` with `env` added to a clean environment (no inherited AWS_*). */
+export async function startApp(env: Record<string, string>): Promise<AppProcess> {
+  const port = await freePort()
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !k.startsWith('MODEL_'))
+  )
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...base, HOST: '127.0.0.1', PORT: String(port), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  const exit = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      resolve(code)
+    })
+  )
+  const url = `http://127.0.0.1:${port}`
+  return {
+    url,
+    child,
+    output: () => output,
+    logs: () =>
+      output
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+    async waitReady(timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs
+      while (Date.now() < deadline) {
+        if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}:\n${output}`)
+        const status = await fetch(`${url}/readyz`).then(
+          (r) => r.status,
+          () => 0
+        )
+        if (status === 200) return
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      throw new Error(`server not ready after ${timeoutMs} ms:\n${output}`)
+    },
+    stop(signal = 'SIGTERM') {
+      if (child.exitCode === null) child.kill(signal)
+      return exit
+    },
+    exited: () => exit,
+  }
+}
