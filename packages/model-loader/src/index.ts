@@ -18,3 +18,12 @@ export { loadModel } from './load-model.js'
 export type { LoadModelOptions } from './load-model.js'
 export { parseModelUri } from './model-uri.js'
 export type { ModelLocation } from './model-uri.js'
+export { encodeModel, OnnxAttributeType, OnnxDataType } from './demo/onnx-proto.js'
+export type {
+  AttributeSpec,
+  GraphSpec,
+  ModelSpec,
+  NodeSpec,
+  TensorSpec,
+  ValueInfoSpec,
+} from './demo/onnx-proto.js'
