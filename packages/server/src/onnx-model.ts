@@ -2,9 +2,10 @@
 import { availableParallelism } from 'node:os'
 import { allocateBatch } from '@resnet/preprocess'
 import type { BatchTensor, ModelConfig } from '@resnet/preprocess'
-import ort from 'onnxruntime-node'
 import type { InferenceModel, ModelInfo } from './model.js'
 import { softmax } from './top-k.js'
+import { WorkerSession } from './worker-session.js'
+import type { SessionInput } from './worker-session.js'
 
 /** What to open and how to describe it. */
 export interface OnnxModelOptions {
@@ -16,13 +17,8 @@ export interface OnnxModelOptions {
   readonly threads?: number
 }
 
-interface TensorMeta {
-  readonly type: string
-  readonly shape: readonly (number | string)[]
-}
-
 /** Checks the config against the model's declared input so mistakes fail at start, not per request. */
-function checkInput(config: ModelConfig, meta: TensorMeta | undefined, name: string): void {
+function checkInput(config: ModelConfig, meta: SessionInput | undefined, name: string): void {
   if (!meta) return
   const expectedType = config.input.dtype
   if (meta.type !== expectedType) {
@@ -42,33 +38,36 @@ function checkInput(config: ModelConfig, meta: TensorMeta | undefined, name: str
   })
 }
 
-const tensorOf = (batch: BatchTensor): ort.Tensor =>
-  new ort.Tensor(batch.dtype, batch.data, batch.dims)
-
 /**
  * Opens the model, validates its input against the config and runs one warm-up batch, so the
  * returned model is ready for traffic.
  */
 export async function createOnnxModel(options: OnnxModelOptions): Promise<InferenceModel> {
   const threads = options.threads ?? availableParallelism()
-  const session = await ort.InferenceSession.create(options.modelPath, {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-  })
+  const session = await WorkerSession.open({ modelPath: options.modelPath, threads })
   const { config } = options
   const inputName = config.input.name ?? session.inputNames[0] ?? 'input'
   const outputName = config.output.name ?? session.outputNames[0] ?? 'output'
-  const inputIndex = session.inputNames.indexOf(inputName)
-  checkInput(config, session.inputMetadata[inputIndex] as TensorMeta | undefined, inputName)
+  if (!session.outputNames.includes(outputName)) {
+    await session.close()
+    throw new Error(
+      `Model has no output "${outputName}" (it has ${session.outputNames.join(', ')})`
+    )
+  }
+  try {
+    checkInput(
+      config,
+      session.inputs.find((i) => i.name === inputName),
+      inputName
+    )
+  } catch (err) {
+    await session.close()
+    throw err
+  }
 
   const run = async (batch: BatchTensor): Promise<Float64Array[]> => {
-    const outputs = await session.run({ [inputName]: tensorOf(batch) }, [outputName])
-    const out = outputs[outputName]
-    if (!out) throw new Error(`Model produced no output "${outputName}"`)
+    const { data } = await session.run(batch, inputName, outputName)
     const n = batch.dims[0] ?? 1
-    const data = out.data as Float32Array
     const perRow = data.length / n // [N,C] or [N,C,1,1]
     return Array.from({ length: n }, (_, i) => {
       const row = data.subarray(i * perRow, (i + 1) * perRow)
@@ -89,6 +88,6 @@ export async function createOnnxModel(options: OnnxModelOptions): Promise<Infere
     config,
     labels: options.labels,
     run,
-    close: () => session.release(),
+    close: () => session.close(),
   }
 }

@@ -1,0 +1,115 @@
+/**
+ * Worker-thread entry that owns the onnxruntime session, so inference never blocks the HTTP
+ * event loop (onnxruntime-node's `run` holds its calling thread for the whole run).
+ * Self-contained on purpose: Node runs this file directly (also as .ts, by type stripping).
+ */
+import { parentPort, workerData } from 'node:worker_threads'
+import ort from 'onnxruntime-node'
+
+/** What the parent passes when it starts the worker. */
+export interface WorkerInit {
+  readonly modelPath: string
+  readonly threads: number
+}
+
+/** One inference request from the parent; `data` is transferred, not copied. */
+export interface RunMessage {
+  readonly type: 'run'
+  readonly id: number
+  readonly inputName: string
+  readonly outputName: string
+  readonly dtype: 'float32' | 'float16' | 'uint8'
+  readonly dims: readonly number[]
+  readonly data: ArrayBuffer
+}
+
+/** Messages from the worker to the parent. */
+export type WorkerReply =
+  | {
+      readonly type: 'ready'
+      readonly inputNames: readonly string[]
+      readonly outputNames: readonly string[]
+      readonly inputs: readonly {
+        name: string
+        type: string
+        shape: readonly (number | string)[]
+      }[]
+    }
+  | {
+      readonly type: 'result'
+      readonly id: number
+      readonly data: ArrayBuffer
+      readonly dims: readonly number[]
+    }
+  | { readonly type: 'failed'; readonly id: number; readonly message: string }
+  | { readonly type: 'fatal'; readonly message: string }
+
+const port = parentPort
+if (!port) throw new Error('inference-worker must run in a worker thread')
+const init = workerData as WorkerInit
+
+const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err))
+
+const typed = (msg: RunMessage): Float32Array | Uint16Array | Uint8Array =>
+  msg.dtype === 'float32'
+    ? new Float32Array(msg.data)
+    : msg.dtype === 'float16'
+      ? new Uint16Array(msg.data)
+      : new Uint8Array(msg.data)
+
+async function main(): Promise<void> {
+  const session = await ort.InferenceSession.create(init.modelPath, {
+    intraOpNumThreads: init.threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  })
+  const inputs = session.inputMetadata.map((m) => ({
+    name: m.name,
+    type: m.isTensor ? m.type : 'non-tensor',
+    shape: m.isTensor ? m.shape : [],
+  }))
+  port!.on('message', (msg: RunMessage | { type: 'close' }) => {
+    if (msg.type === 'close') {
+      void session.release().finally(() => process.exit(0))
+      return
+    }
+    const tensor = new ort.Tensor(msg.dtype, typed(msg), msg.dims)
+    session
+      .run({ [msg.inputName]: tensor }, [msg.outputName])
+      .then(
+        (outputs) => {
+          const out = outputs[msg.outputName]
+          if (out?.type !== 'float32') throw new Error(`output "${msg.outputName}" is not float32`)
+          const data = (out.data as Float32Array).slice() // own buffer, safe to transfer
+          port!.postMessage({ type: 'result', id: msg.id, data: data.buffer, dims: out.dims }, [
+            data.buffer,
+          ])
+        },
+        (err: unknown) => {
+          port!.postMessage({
+            type: 'failed',
+            id: msg.id,
+            message: errorText(err),
+          })
+        }
+      )
+      .catch((err: unknown) => {
+        port!.postMessage({
+          type: 'failed',
+          id: msg.id,
+          message: errorText(err),
+        })
+      })
+  })
+  port!.postMessage({
+    type: 'ready',
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    inputs,
+  })
+}
+
+main().catch((err: unknown) => {
+  port.postMessage({ type: 'fatal', message: errorText(err) })
+})

@@ -1,0 +1,126 @@
+/** The parent side of the inference worker: promise-based runs with transferred buffers. */
+import { Worker } from 'node:worker_threads'
+import type { BatchTensor } from '@resnet/preprocess'
+import type { RunMessage, WorkerInit, WorkerReply } from './inference-worker.js'
+
+type Ready = Extract<WorkerReply, { type: 'ready' }>
+
+/** A model's input as the session declares it. */
+export interface SessionInput {
+  readonly name: string
+  readonly type: string
+  readonly shape: readonly (number | string)[]
+}
+
+interface Pending {
+  resolve(value: { data: Float32Array; dims: readonly number[] }): void
+  reject(reason: Error): void
+}
+
+// Run the compiled worker next to this file; under vitest the sources are .ts (type-stripped).
+const WORKER_URL = new URL(
+  import.meta.url.endsWith('.ts') ? './inference-worker.ts' : './inference-worker.js',
+  import.meta.url
+)
+
+/** An onnxruntime session living in its own worker thread. */
+export class WorkerSession {
+  readonly inputNames: readonly string[]
+  readonly outputNames: readonly string[]
+  readonly inputs: readonly SessionInput[]
+  readonly #worker: Worker
+  readonly #pending = new Map<number, Pending>()
+  #nextId = 0
+  #failure: Error | undefined
+
+  private constructor(worker: Worker, ready: Ready) {
+    this.#worker = worker
+    this.inputNames = ready.inputNames
+    this.outputNames = ready.outputNames
+    this.inputs = ready.inputs
+    worker.on('message', (reply: WorkerReply) => {
+      this.#settle(reply)
+    })
+    worker.on('error', (err: Error) => {
+      this.#failAll(err)
+    })
+    worker.on('exit', (code) => {
+      this.#failAll(new Error(`inference worker exited (${code})`))
+    })
+  }
+
+  /** Starts a worker and opens the model in it; rejects if the model cannot be opened. */
+  static async open(init: WorkerInit): Promise<WorkerSession> {
+    const worker = new Worker(WORKER_URL, { workerData: init })
+    let onMessage = (_reply: WorkerReply): void => undefined
+    let onError = (_err: Error): void => undefined
+    let onExit = (_code: number): void => undefined
+    const ready = await new Promise<Ready>((resolve, reject) => {
+      onMessage = (reply) => {
+        if (reply.type === 'ready') resolve(reply)
+        else reject(new Error(reply.type === 'fatal' ? reply.message : `unexpected ${reply.type}`))
+      }
+      onError = reject
+      onExit = (code) => {
+        reject(new Error(`inference worker exited (${code}) while opening`))
+      }
+      worker.on('message', onMessage).on('error', onError).on('exit', onExit)
+    })
+      .catch(async (err: unknown) => {
+        await worker.terminate()
+        throw err
+      })
+      .finally(() => {
+        worker.off('message', onMessage).off('error', onError).off('exit', onExit)
+      })
+    return new WorkerSession(worker, ready)
+  }
+
+  /** Runs one batch; its data buffer is transferred to the worker (the caller must not reuse it). */
+  run(
+    batch: BatchTensor,
+    inputName: string,
+    outputName: string
+  ): Promise<{ data: Float32Array; dims: readonly number[] }> {
+    if (this.#failure) return Promise.reject(this.#failure)
+    const id = this.#nextId++
+    const whole =
+      batch.data.byteOffset === 0 && batch.data.byteLength === batch.data.buffer.byteLength
+    const data = (whole ? batch.data : batch.data.slice()).buffer as ArrayBuffer
+    const message: RunMessage = {
+      type: 'run',
+      id,
+      inputName,
+      outputName,
+      dtype: batch.dtype,
+      dims: batch.dims,
+      data,
+    }
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject })
+      this.#worker.postMessage(message, [data])
+    })
+  }
+
+  /** Releases the session and ends the worker. */
+  async close(): Promise<void> {
+    const exited = new Promise((resolve) => this.#worker.once('exit', resolve))
+    this.#worker.postMessage({ type: 'close' })
+    await exited
+  }
+
+  #settle(reply: WorkerReply): void {
+    if (reply.type !== 'result' && reply.type !== 'failed') return
+    const pending = this.#pending.get(reply.id)
+    this.#pending.delete(reply.id)
+    if (reply.type === 'result')
+      pending?.resolve({ data: new Float32Array(reply.data), dims: reply.dims })
+    else pending?.reject(new Error(reply.message))
+  }
+
+  #failAll(err: Error): void {
+    this.#failure ??= err
+    for (const pending of this.#pending.values()) pending.reject(err)
+    this.#pending.clear()
+  }
+}
