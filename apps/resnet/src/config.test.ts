@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, loadConfig } from './config.js'
+import { ConfigError, loadConfig, readApiKeys } from './config.js'
 
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
@@ -39,5 +39,17 @@ describe('loadConfig', () => {
     ]) {
       expect(message).toContain(part)
     }
+  })
+})
+
+describe('readApiKeys', () => {
+  it('joins keys from API_KEYS and API_KEYS_FILE, ignoring blanks', async () => {
+    const { mkdtemp, writeFile } = await import('node:fs/promises')
+    const { tmpdir } = await import('node:os')
+    const dir = await mkdtemp(`${tmpdir()}/keys-`)
+    await writeFile(`${dir}/keys`, 'file-key-1\n\n file-key-2 \n')
+    const config = loadConfig({ API_KEYS: 'a, b,,', API_KEYS_FILE: `${dir}/keys` })
+    expect(readApiKeys(config)).toEqual(['a', 'b', 'file-key-1', 'file-key-2'])
+    expect(readApiKeys(loadConfig({}))).toEqual([])
   })
 })

@@ -1,4 +1,5 @@
 /** The only reader of process.env: validates every setting at once and freezes the result. */
+import { readFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import path from 'node:path'
 import { z } from 'zod'
@@ -21,6 +22,12 @@ const EnvSchema = z.object({
   MAX_IMAGE_PIXELS: int(1).default(50_000_000),
   MAX_IMAGES_PER_REQUEST: int(1, 1024).default(16),
   MAX_QUEUE: int(1, 100_000).default(64),
+  MAX_BATCH_SIZE: int(1, 256).default(8),
+  BATCH_DELAY_MS: int(0, 1000).default(0),
+  REQUEST_TIMEOUT_MS: int(100, 600_000).default(30_000),
+  API_KEYS: z.string().optional(),
+  API_KEYS_FILE: z.string().min(1).optional(),
+  CORS_ORIGINS: z.string().optional(),
   INFERENCE_THREADS: int(1, 256).default(availableParallelism()),
   DRAIN_DELAY_S: seconds.default(0),
   SHUTDOWN_TIMEOUT_S: seconds.default(25),
@@ -55,4 +62,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
   }
   return Object.freeze(parsed.data)
+}
+
+/** Splits a comma-separated variable into trimmed, non-empty items. */
+export function splitList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '')
+}
+
+/** API keys from API_KEYS (comma-separated) and API_KEYS_FILE (one per line); none: no auth. */
+export function readApiKeys(config: Config): string[] {
+  const fromFile = config.API_KEYS_FILE
+    ? readFileSync(config.API_KEYS_FILE, 'utf8')
+        .split('\n')
+        .map((k) => k.trim())
+        .filter((k) => k !== '')
+    : []
+  return [...splitList(config.API_KEYS), ...fromFile]
 }

@@ -38,10 +38,7 @@ export async function loadServingModel(
   })
   warnIfDemo(bundle, logger)
   const { uri, version, sha256, downloadedBytes } = bundle
-  logger.info(
-    { uri, version, sha256, downloadedBytes, fromCache: downloadedBytes === 0 },
-    'model files ready'
-  )
+  logger.info({ uri, version, sha256, downloadedBytes }, 'model files ready')
   const modelConfig = parseModelConfig(await readJson(bundle.configPath))
   const model = await createOnnxModel({
     modelPath: bundle.modelPath,

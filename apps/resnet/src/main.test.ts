@@ -178,6 +178,15 @@ describe('resnet server process', () => {
     expect(await app.stop()).toBe(0)
   })
 
+  it('exits 0 on SIGTERM while the model is still loading (no native crash)', async () => {
+    const app = await start({ MODEL_CACHE_DIR: await tempDir() })
+    while (!app.output().includes('listening'))
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(await app.stop('SIGTERM')).toBe(0)
+    expect(app.logs().map((line) => line.msg)).not.toContain('ready')
+    expect(app.logs().map((line) => line.msg)).toContain('stopped')
+  })
+
   it('on SIGTERM turns not-ready, keeps serving through the drain delay, finishes in-flight work, exits 0', async () => {
     const app = await start({ MODEL_URI: MOBILENET_DIR, DRAIN_DELAY_S: '1' })
     await app.waitReady()

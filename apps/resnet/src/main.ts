@@ -4,7 +4,7 @@ import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
 import { createApp, ServingState } from '@resnet/server'
 import { pino } from 'pino'
-import { ConfigError, loadConfig } from './config.js'
+import { ConfigError, loadConfig, readApiKeys, splitList } from './config.js'
 import type { Config } from './config.js'
 import { loadServingModel } from './load-serving-model.js'
 import { shutdown } from './shutdown.js'
@@ -30,14 +30,21 @@ function readConfig(): Config {
 
 const config = readConfig()
 const logger = pino({ level: config.LOG_LEVEL, base: { service: SERVICE.name } })
-const state = new ServingState(config.MAX_QUEUE)
+const state = new ServingState({
+  maxBatchSize: config.MAX_BATCH_SIZE,
+  maxQueue: config.MAX_QUEUE,
+  maxDelayMs: config.BATCH_DELAY_MS,
+})
 const app = createApp({
   state,
   logger,
   service: SERVICE,
+  apiKeys: readApiKeys(config),
+  corsOrigins: splitList(config.CORS_ORIGINS),
   limits: {
     maxBodyBytes: config.MAX_BODY_BYTES,
     maxImagesPerRequest: config.MAX_IMAGES_PER_REQUEST,
+    requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
     decode: { maxInputBytes: config.MAX_IMAGE_BYTES, maxPixels: config.MAX_IMAGE_PIXELS },
   },
 })
@@ -48,12 +55,19 @@ const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOS
   )
 }) as Server
 
+const loading = loadServingModel(config, logger)
+const releaseModel = async (): Promise<void> => {
+  const model = await loading.catch(() => undefined)
+  await model?.close()
+}
+
 let stopping = false
 const stop = (reason: string, exitCode = 0): void => {
   if (stopping) return
   stopping = true
   const drainDelayS = exitCode === 0 ? config.DRAIN_DELAY_S : 0
-  const options = { server, state, logger, drainDelayS, timeoutS: config.SHUTDOWN_TIMEOUT_S }
+  const timeoutS = config.SHUTDOWN_TIMEOUT_S
+  const options = { server, state, logger, drainDelayS, timeoutS, releaseModel }
   void shutdown(options, reason, exitCode)
 }
 process.once('SIGTERM', () => {
@@ -68,8 +82,11 @@ server.on('error', (err) => {
 })
 
 try {
-  state.setModel(await loadServingModel(config, logger))
-  if (state.ready) logger.info({ port: config.PORT }, 'ready')
+  const model = await loading
+  if (!stopping) {
+    state.setModel(model)
+    logger.info({ port: config.PORT }, 'ready')
+  }
 } catch (err) {
   logger.fatal({ err }, 'could not load the model; exiting')
   stop('model load failed', 1)

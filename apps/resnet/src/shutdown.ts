@@ -13,6 +13,8 @@ export interface ShutdownOptions {
   readonly drainDelayS: number
   /** Hard limit for the whole stop; past it the process exits 1. */
   readonly timeoutS: number
+  /** Resolves once the model (possibly still loading) is released. */
+  readonly releaseModel: () => Promise<void>
   readonly exit?: (code: number) => void
 }
 
@@ -48,7 +50,9 @@ export async function shutdown(
   }, 100)
   await closed
   clearInterval(idle)
-  await state.model?.close()
+  // a model still loading is awaited and released: exiting while onnxruntime runs native
+  // code on the worker thread would crash the process
+  await options.releaseModel()
   clearTimeout(hardStop)
   logger.info({ exitCode }, 'stopped')
   exit(exitCode)

@@ -1,8 +1,7 @@
-/** Images -> top-k predictions: decode concurrently, queue one inference run, rank. */
-import { preprocessBatch } from '@resnet/preprocess'
+/** Images -> top-k predictions: decode concurrently (libuv pool), batch with others, rank. */
+import { decodeImage, PreprocessError } from '@resnet/preprocess'
 import type { DecodeLimits } from '@resnet/preprocess'
-import type { InferenceModel } from './model.js'
-import type { RunQueue } from './run-queue.js'
+import type { Batcher } from './batcher.js'
 import { topK } from './top-k.js'
 import type { Prediction } from './top-k.js'
 
@@ -19,26 +18,55 @@ export interface PredictResult {
   readonly timings: StageTimings
 }
 
-const since = (start: number): number => performance.now() - start
+/** How one request is handled. */
+export interface PredictOptions {
+  readonly topK: number
+  readonly limits: DecodeLimits
+  /** Epoch milliseconds after which the request is abandoned. */
+  readonly deadline: number
+  readonly signal?: AbortSignal | undefined
+}
+
+async function decodeAll(
+  images: readonly Uint8Array[],
+  batcher: Batcher,
+  limits: DecodeLimits
+): Promise<Uint8Array[]> {
+  const input = batcher.model.config.input
+  return Promise.all(
+    images.map((bytes, i) =>
+      decodeImage(bytes, input, limits).then(
+        (decoded) => decoded.data,
+        (err: unknown) => {
+          if (images.length === 1 || !(err instanceof PreprocessError)) throw err
+          throw new PreprocessError(
+            err.code,
+            `Image ${i + 1} of ${images.length}: ${err.message}`,
+            { cause: err }
+          )
+        }
+      )
+    )
+  )
+}
 
 /** Runs the whole predict path for one request. */
 export async function predictImages(
   images: readonly Uint8Array[],
-  model: InferenceModel,
-  queue: RunQueue,
-  options: { readonly topK: number; readonly limits: DecodeLimits }
+  batcher: Batcher,
+  options: PredictOptions
 ): Promise<PredictResult> {
   const t0 = performance.now()
-  const batch = await preprocessBatch(images, model.config.input, options.limits)
-  const preprocessMs = since(t0)
-  let started = 0
-  const rows = await queue.run(() => {
-    started = performance.now()
-    return model.run(batch)
-  })
-  const inference = since(started)
+  const pixels = await decodeAll(images, batcher, options.limits)
+  const preprocess = performance.now() - t0
+  const rows = await batcher.submit(pixels, { deadline: options.deadline, signal: options.signal })
+  const { labels } = batcher.model
   return {
-    results: rows.map((scores) => topK(scores, options.topK, model.labels)),
-    timings: { preprocess: preprocessMs, queue: started - t0 - preprocessMs, inference },
+    results: rows.map((row) => topK(row.scores, options.topK, labels)),
+    timings: {
+      preprocess,
+      queue: Math.max(...rows.map((r) => r.queueMs)),
+      inference: Math.max(...rows.map((r) => r.inferenceMs)),
+    },
   }
 }

@@ -1,29 +1,44 @@
-/** What the server is doing right now: loading, ready, draining; and the model it serves. */
+/** What the server is doing right now: loading, ready, draining; its model, batcher and metrics. */
+import { Batcher } from './batcher.js'
+import type { BatcherOptions } from './batcher.js'
+import { ServerMetrics } from './metrics.js'
 import type { InferenceModel } from './model.js'
-import { RunQueue } from './run-queue.js'
 
 /** Lifecycle of a serving process, as reported by `GET /` and `/readyz`. */
 export type Phase = 'loading' | 'ready' | 'draining'
 
+/** 8 images per run, 64 waiting, no added delay: measured defaults (see README, Batching). */
+export const DEFAULT_BATCHING: BatcherOptions = Object.freeze({
+  maxBatchSize: 8,
+  maxQueue: 64,
+  maxDelayMs: 0,
+})
+
 /** Mutable serving state, owned by the composition root and read by the routes. */
 export class ServingState {
   #phase: Phase = 'loading'
-  #model: InferenceModel | undefined
+  #batcher: Batcher | undefined
   #inFlight = 0
-  /** Bounded FIFO of inference runs. */
-  readonly queue: RunQueue
+  readonly #batching: BatcherOptions
+  /** This instance's Prometheus metrics. */
+  readonly metrics: ServerMetrics = new ServerMetrics()
 
-  /** @param maxQueue inference runs that may wait before requests get 503 OVERLOADED */
-  constructor(maxQueue = 64) {
-    this.queue = new RunQueue(maxQueue)
+  constructor(batching: BatcherOptions = DEFAULT_BATCHING) {
+    this.#batching = batching
   }
 
   get phase(): Phase {
     return this.#phase
   }
 
+  /** The model being served, once loaded. */
   get model(): InferenceModel | undefined {
-    return this.#model
+    return this.#batcher?.model
+  }
+
+  /** The batcher in front of the model, once loaded. */
+  get batcher(): Batcher | undefined {
+    return this.#batcher
   }
 
   /** Requests currently being handled by predict routes. */
@@ -38,11 +53,12 @@ export class ServingState {
 
   /** Installs a loaded, warmed-up model and turns ready (unless already draining). */
   setModel(model: InferenceModel): void {
-    this.#model = model
+    this.#batcher = new Batcher(model, this.#batching, this.metrics)
+    this.metrics.setModel(model.info)
     if (this.#phase === 'loading') this.#phase = 'ready'
   }
 
-  /** Turns not-ready at once (readiness 503) while requests already accepted finish. */
+  /** Turns not-ready at once (readiness 503) while requests keep being served. */
   startDraining(): void {
     this.#phase = 'draining'
   }
@@ -50,10 +66,12 @@ export class ServingState {
   /** Counts a request in; call the returned function once it is done. */
   track(): () => void {
     this.#inFlight++
+    this.metrics.inFlight.set(this.#inFlight)
     let done = false
     return () => {
       if (!done) this.#inFlight--
       done = true
+      this.metrics.inFlight.set(this.#inFlight)
     }
   }
 }

@@ -11,9 +11,12 @@ import type { ServingState } from '../serving-state.js'
 export interface PredictLimits {
   readonly maxImagesPerRequest: number
   readonly decode: DecodeLimits
+  /** A request still waiting after this long is refused with 503 (and never starts late). */
+  readonly requestTimeoutMs: number
 }
 
-function parseTopK(raw: string | undefined, classes: number): number {
+/** Parses `top_k`: an integer from 1 to the number of classes (default 5). */
+export function parseTopK(raw: string | undefined, classes: number): number {
   if (raw === undefined) return Math.min(5, classes)
   const k = Number(raw)
   if (!Number.isInteger(k) || k < 1 || k > classes) {
@@ -38,21 +41,28 @@ export function predictRoute(state: ServingState, limits: PredictLimits): Hono {
   const app = new Hono()
   app.post('/predict', async (c) => {
     const started = performance.now()
-    const model = state.model
+    const deadline = Date.now() + limits.requestTimeoutMs
+    const batcher = state.batcher
     // Draining still serves: the load balancer keeps routing here until deregistration ends.
-    if (!model) throw new ApiError('NOT_READY', 'The model is still loading; retry shortly', 1)
+    if (!batcher) throw new ApiError('NOT_READY', 'The model is still loading; retry shortly', 1)
     const done = state.track()
     try {
-      const topK = parseTopK(c.req.query('top_k'), model.info.classes)
+      const { info } = batcher.model
+      const topK = parseTopK(c.req.query('top_k'), info.classes)
       const images = await readImages(c, limits.maxImagesPerRequest)
-      const { results, timings } = await predictImages(images, model, state.queue, {
+      const { results, timings } = await predictImages(images, batcher, {
         topK,
         limits: limits.decode,
+        deadline,
+        signal: c.req.raw.signal,
       })
-      c.header('Server-Timing', serverTiming(timings, performance.now() - started))
-      const identity = { name: model.info.name, version: model.info.version }
-      if (results.length === 1) return c.json({ model: identity, predictions: results[0] })
-      return c.json({ model: identity, results: results.map((predictions) => ({ predictions })) })
+      const total = performance.now() - started
+      state.metrics.stageSeconds.observe({ stage: 'preprocess' }, timings.preprocess / 1000)
+      state.metrics.stageSeconds.observe({ stage: 'total' }, total / 1000)
+      c.header('Server-Timing', serverTiming(timings, total))
+      const model = { name: info.name, version: info.version }
+      if (results.length === 1) return c.json({ model, predictions: results[0] })
+      return c.json({ model, results: results.map((predictions) => ({ predictions })) })
     } finally {
       done()
     }

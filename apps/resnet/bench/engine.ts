@@ -1,0 +1,120 @@
+// (a) The engine limit: decode + preprocess + inference in this process, no HTTP. Several batches
+// in flight, so decoding the next batch (libuv pool) overlaps inference of the current one
+// (worker thread); the same code paths the server uses (@resnet/preprocess, createOnnxModel).
+import { allocateBatch, decodeImage, DEFAULT_DECODE_LIMITS } from '@resnet/preprocess'
+import type { ModelConfig } from '@resnet/preprocess'
+import { createOnnxModel } from '@resnet/server'
+import type { InferenceModel } from '@resnet/server'
+import { writeImage } from '@resnet/preprocess'
+
+export interface EngineRun {
+  readonly threads: number
+  readonly batchSize: number
+  readonly inFlight: number
+  readonly images: number
+  readonly seconds: number
+  readonly imagesPerS: number
+}
+
+export interface EngineResult {
+  readonly sweep: readonly EngineRun[]
+  /** The best sweep setting run again for longer, with 2 and 1 intra-op threads. */
+  readonly confirm: readonly EngineRun[]
+  /** The best confirmed images/s: the engine limit used for the ratios. */
+  readonly best: EngineRun
+}
+
+async function measure(
+  model: InferenceModel,
+  image: Uint8Array,
+  threads: number,
+  batchSize: number,
+  inFlight: number,
+  seconds: number
+): Promise<EngineRun> {
+  const input = model.config.input
+  const oneBatch = async (): Promise<void> => {
+    const batch = allocateBatch(input, batchSize)
+    const decoded = await Promise.all(
+      Array.from({ length: batchSize }, () => decodeImage(image, input, DEFAULT_DECODE_LIMITS))
+    )
+    decoded.forEach((d, i) => {
+      writeImage(d.data, input, batch, i)
+    })
+    await model.run(batch)
+  }
+  // warm-up: one round per lane (allocations, first runs at this batch size)
+  await Promise.all(Array.from({ length: inFlight }, oneBatch))
+  let images = 0
+  const t0 = performance.now()
+  const end = t0 + seconds * 1000
+  const lane = async (): Promise<void> => {
+    for (let i = 0; i < 100_000 && performance.now() < end; i++) {
+      await oneBatch()
+      images += batchSize
+    }
+  }
+  await Promise.all(Array.from({ length: inFlight }, lane))
+  const elapsed = (performance.now() - t0) / 1000
+  return { threads, batchSize, inFlight, images, seconds: elapsed, imagesPerS: images / elapsed }
+}
+
+export interface EngineOptions {
+  readonly modelPath: string
+  readonly config: ModelConfig
+  readonly image: Uint8Array
+  readonly batchSizes: readonly number[]
+  readonly inFlights: readonly number[]
+  readonly sweepSeconds: number
+  readonly confirmSeconds: number
+  readonly log: (line: string) => void
+}
+
+async function withModel<T>(
+  options: EngineOptions,
+  threads: number,
+  fn: (model: InferenceModel) => Promise<T>
+): Promise<T> {
+  const model = await createOnnxModel({
+    modelPath: options.modelPath,
+    config: options.config,
+    labels: [],
+    identity: { name: 'bench', version: '0', sha256: '' },
+    threads,
+  })
+  try {
+    return await fn(model)
+  } finally {
+    await model.close()
+  }
+}
+
+/** Sweeps batch size x in-flight count with 2 threads, then confirms the best with 2 and 1. */
+export async function engineLimit(options: EngineOptions): Promise<EngineResult> {
+  const { image, sweepSeconds, confirmSeconds, log } = options
+  const sweep = await withModel(options, 2, async (model) => {
+    const runs: EngineRun[] = []
+    for (const b of options.batchSizes) {
+      for (const f of options.inFlights) {
+        const run = await measure(model, image, 2, b, f, sweepSeconds)
+        log(`  engine threads=2 batch=${b} in-flight=${f}: ${run.imagesPerS.toFixed(1)} images/s`)
+        runs.push(run)
+      }
+    }
+    return runs
+  })
+  const top = sweep.reduce((a, b) => (b.imagesPerS > a.imagesPerS ? b : a))
+  const confirm: EngineRun[] = []
+  for (const threads of [2, 1]) {
+    const run = await withModel(options, threads, (model) =>
+      measure(model, image, threads, top.batchSize, top.inFlight, confirmSeconds)
+    )
+    log(
+      `  engine confirm threads=${threads} batch=${top.batchSize} in-flight=${top.inFlight}: ` +
+        `${run.imagesPerS.toFixed(1)} images/s`
+    )
+    confirm.push(run)
+  }
+  const best = confirm.reduce((a, b) => (b.imagesPerS > a.imagesPerS ? b : a))
+  return { sweep, confirm, best }
+}

@@ -1,0 +1,97 @@
+import { readFile } from 'node:fs/promises'
+import { decodeImage } from '@resnet/preprocess'
+import { IMAGES_DIR } from '@resnet/test-support'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Batcher } from './batcher.js'
+import type { ImageResult } from './batcher.js'
+import { ServerMetrics } from './metrics.js'
+import type { InferenceModel } from './model.js'
+import { openFixtureModel } from './test-support.js'
+
+let model: InferenceModel
+let photos: Uint8Array[]
+const later = () => Date.now() + 60_000
+
+beforeAll(async () => {
+  model = await openFixtureModel()
+  photos = await Promise.all(
+    ['cat.jpg', 'goldfish.jpg', 'kimono.jpg', 'lion.png', 'wolves.jpg', 'daisy.jpg'].map(
+      async (f) => (await decodeImage(await readFile(IMAGES_DIR + f), model.config.input)).data
+    )
+  )
+})
+afterAll(() => model.close())
+
+async function batchSizes(metrics: ServerMetrics): Promise<{ count: number; sum: number }> {
+  const values = (await metrics.batchSize.get()).values
+  const pick = (name: string) => values.find((v) => v.metricName === name)?.value ?? 0
+  return { count: pick('inference_batch_size_count'), sum: pick('inference_batch_size_sum') }
+}
+
+describe('Batcher', () => {
+  it('groups concurrent requests into batches whose results equal unbatched runs', async () => {
+    const unbatched: ImageResult[] = []
+    for (const pixels of photos)
+      unbatched.push(
+        (
+          await new Batcher(model, { maxBatchSize: 1, maxQueue: 9 }).submit([pixels], {
+            deadline: later(),
+          })
+        )[0]!
+      )
+
+    const metrics = new ServerMetrics()
+    const batcher = new Batcher(model, { maxBatchSize: 8, maxQueue: 64 }, metrics)
+    const results = await Promise.all(
+      photos.map((pixels) => batcher.submit([pixels], { deadline: later() }))
+    )
+    const { count, sum } = await batchSizes(metrics)
+    expect(sum).toBe(photos.length)
+    expect(count).toBeLessThan(photos.length) // at least one run carried several requests
+    results.forEach(([got], i) => {
+      const want = unbatched[i]!.scores
+      const maxDiff = got!.scores.reduce((m, v, j) => Math.max(m, Math.abs(v - want[j]!)), 0)
+      expect(maxDiff).toBeLessThanOrEqual(1e-4)
+    })
+  })
+
+  it('starts at once when idle: a lone request is not held back', async () => {
+    const batcher = new Batcher(model, { maxBatchSize: 8, maxQueue: 64 })
+    const [result] = await batcher.submit([photos[0]!], { deadline: later() })
+    expect(result!.queueMs).toBeLessThan(5)
+  })
+
+  it('refuses at once with OVERLOADED when the queue is full, and serves what it accepted', async () => {
+    const metrics = new ServerMetrics()
+    const batcher = new Batcher(model, { maxBatchSize: 2, maxQueue: 2 }, metrics)
+    // the first request starts running at once; the second waits and fills the queue
+    const accepted = [batcher.submit([photos[0]!, photos[1]!], { deadline: later() })]
+    accepted.push(batcher.submit([photos[2]!, photos[3]!], { deadline: later() }))
+    expect(() => batcher.submit([photos[4]!], { deadline: later() })).toThrow(
+      expect.objectContaining({ code: 'OVERLOADED', retryAfter: 1 })
+    )
+    const done = await Promise.all(accepted)
+    expect(done.flat()).toHaveLength(4)
+    expect((await metrics.rejected.get()).values[0]).toMatchObject({
+      labels: { reason: 'queue_full' },
+      value: 1,
+    })
+  })
+
+  it('refuses when the expected wait passes the deadline, and drops queued work of a client that left', async () => {
+    const batcher = new Batcher(model, { maxBatchSize: 1, maxQueue: 64 })
+    await batcher.submit([photos[0]!], { deadline: later() }) // measures the speed
+    const busy = Array.from({ length: 6 }, () =>
+      batcher.submit([photos[1]!], { deadline: later() })
+    )
+    expect(() => batcher.submit([photos[2]!], { deadline: Date.now() + 1 })).toThrow(
+      /expected wait/
+    )
+    const client = new AbortController()
+    const leaving = batcher.submit([photos[3]!], { deadline: later(), signal: client.signal })
+    client.abort()
+    await expect(leaving).rejects.toThrow(/went away/)
+    expect((await Promise.all(busy)).flat()).toHaveLength(6)
+    expect(batcher.queued).toBe(0)
+  })
+})

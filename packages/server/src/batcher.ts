@@ -1,0 +1,208 @@
+/**
+ * Dynamic batching: images from concurrent requests are grouped into one inference run. A run
+ * starts as soon as the model is free (no added delay when idle); images that arrive while it runs
+ * form the next batch, up to `maxBatchSize`. The queue is bounded and deadline-aware.
+ */
+import { allocateBatch, writeImage } from '@resnet/preprocess'
+import { ApiError } from './http-errors.js'
+import type { ServerMetrics } from './metrics.js'
+import type { InferenceModel } from './model.js'
+
+/** Batching and admission settings. */
+export interface BatcherOptions {
+  /** Most images per inference run. */
+  readonly maxBatchSize: number
+  /** Most images waiting; beyond it requests get 503 OVERLOADED at once. */
+  readonly maxQueue: number
+  /** Extra wait for a fuller batch when the model is idle. @default 0 */
+  readonly maxDelayMs?: number
+}
+
+/** One image's scores and where its time went. */
+export interface ImageResult {
+  readonly scores: Float64Array
+  readonly queueMs: number
+  readonly inferenceMs: number
+}
+
+/** When the caller gives up: its deadline (ms since the epoch) and abort signal. */
+export interface SubmitOptions {
+  readonly deadline: number
+  readonly signal?: AbortSignal | undefined
+}
+
+interface Job {
+  readonly pixels: Uint8Array
+  readonly deadline: number
+  readonly signal: AbortSignal | undefined
+  readonly enqueued: number
+  resolve(result: ImageResult): void
+  reject(err: Error): void
+}
+
+/** Groups queued images into batches and runs them one batch at a time. */
+export class Batcher {
+  readonly #model: InferenceModel
+  readonly #options: Required<BatcherOptions>
+  readonly #metrics: ServerMetrics | undefined
+  #queue: Job[] = []
+  #running = false
+  #timer: NodeJS.Timeout | undefined
+  /** Smoothed milliseconds of inference per image, for the expected-wait estimate. */
+  #msPerImage = 0
+
+  constructor(model: InferenceModel, options: BatcherOptions, metrics?: ServerMetrics) {
+    this.#model = model
+    this.#options = { maxDelayMs: 0, ...options }
+    this.#metrics = metrics
+  }
+
+  /** Images waiting for a run. */
+  get queued(): number {
+    return this.#queue.length
+  }
+
+  /** The model these batches run on. */
+  get model(): InferenceModel {
+    return this.#model
+  }
+
+  /**
+   * Queues decoded images (HWC RGB at the model's input size) and resolves with one score row
+   * per image, in order. Rejects at once with OVERLOADED when the queue is full or the expected
+   * wait passes the deadline, and later if the deadline passes or the signal aborts while queued.
+   */
+  submit(images: readonly Uint8Array[], options: SubmitOptions): Promise<ImageResult[]> {
+    if (options.signal?.aborted) {
+      this.#metrics?.rejected.inc({ reason: 'client_gone' })
+      return Promise.reject(new ApiError('BAD_REQUEST', 'The client went away'))
+    }
+    this.#admit(images.length, options.deadline)
+    const now = Date.now()
+    const rows = images.map(
+      (pixels) =>
+        new Promise<ImageResult>((resolve, reject) => {
+          this.#queue.push({
+            pixels,
+            deadline: options.deadline,
+            signal: options.signal,
+            enqueued: now,
+            resolve,
+            reject,
+          })
+        })
+    )
+    options.signal?.addEventListener(
+      'abort',
+      () => {
+        this.#dropAborted()
+      },
+      { once: true }
+    )
+    this.#metrics?.queueDepth.set(this.#queue.length)
+    this.#schedule()
+    return Promise.all(rows)
+  }
+
+  #admit(count: number, deadline: number): void {
+    const { maxQueue, maxBatchSize } = this.#options
+    if (this.#queue.length + count > maxQueue) {
+      this.#metrics?.rejected.inc({ reason: 'queue_full' })
+      throw new ApiError(
+        'OVERLOADED',
+        `The inference queue is full (${this.#queue.length} images); retry shortly`,
+        1
+      )
+    }
+    // expected wait: the queue ahead of us plus the run in progress, at the measured speed
+    const ahead = this.#queue.length + (this.#running ? maxBatchSize : 0)
+    const expectedMs = (ahead + count) * this.#msPerImage
+    if (Date.now() + expectedMs > deadline) {
+      this.#metrics?.rejected.inc({ reason: 'deadline' })
+      const retry = Math.max(1, Math.ceil(expectedMs / 1000))
+      throw new ApiError(
+        'OVERLOADED',
+        `The expected wait (${Math.round(expectedMs)} ms) exceeds the request deadline`,
+        retry
+      )
+    }
+  }
+
+  #dropAborted(): void {
+    const gone = this.#queue.filter((job) => job.signal?.aborted)
+    if (gone.length === 0) return
+    this.#queue = this.#queue.filter((job) => !job.signal?.aborted)
+    this.#metrics?.rejected.inc({ reason: 'client_gone' }, gone.length)
+    this.#metrics?.queueDepth.set(this.#queue.length)
+    for (const job of gone) job.reject(new ApiError('BAD_REQUEST', 'The client went away'))
+  }
+
+  #schedule(): void {
+    if (this.#running || this.#queue.length === 0 || this.#timer) return
+    const full = this.#queue.length >= this.#options.maxBatchSize
+    if (full || this.#options.maxDelayMs === 0) {
+      void this.#runNext()
+      return
+    }
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined
+      void this.#runNext()
+    }, this.#options.maxDelayMs)
+  }
+
+  /** Takes the next batch (dropping expired jobs) and runs it; then schedules the next. */
+  async #runNext(): Promise<void> {
+    if (this.#running) return
+    const now = Date.now()
+    const jobs: Job[] = []
+    while (jobs.length < this.#options.maxBatchSize && this.#queue.length > 0) {
+      const job = this.#queue.shift()!
+      if (job.signal?.aborted) {
+        this.#metrics?.rejected.inc({ reason: 'client_gone' })
+        job.reject(new ApiError('BAD_REQUEST', 'The client went away'))
+      } else if (job.deadline < now) {
+        this.#metrics?.rejected.inc({ reason: 'deadline' })
+        job.reject(
+          new ApiError('OVERLOADED', 'The request deadline passed while queued; retry shortly', 1)
+        )
+      } else jobs.push(job)
+    }
+    this.#metrics?.queueDepth.set(this.#queue.length)
+    if (jobs.length === 0) return
+    this.#running = true
+    try {
+      await this.#runBatch(jobs)
+    } finally {
+      this.#running = false
+      this.#schedule()
+    }
+  }
+
+  async #runBatch(jobs: Job[]): Promise<void> {
+    const input = this.#model.config.input
+    const batch = allocateBatch(input, jobs.length)
+    jobs.forEach((job, i) => {
+      writeImage(job.pixels, input, batch, i)
+    })
+    const started = performance.now()
+    const startedAt = Date.now()
+    for (const job of jobs) {
+      this.#metrics?.stageSeconds.observe({ stage: 'queue' }, (startedAt - job.enqueued) / 1000)
+    }
+    try {
+      const rows = await this.#model.run(batch)
+      const ms = performance.now() - started
+      this.#msPerImage =
+        this.#msPerImage === 0
+          ? ms / jobs.length
+          : 0.8 * this.#msPerImage + (0.2 * ms) / jobs.length
+      this.#metrics?.batchSize.observe(jobs.length)
+      this.#metrics?.stageSeconds.observe({ stage: 'inference' }, ms / 1000)
+      jobs.forEach((job, i) => {
+        job.resolve({ scores: rows[i]!, queueMs: startedAt - job.enqueued, inferenceMs: ms })
+      })
+    } catch (err) {
+      for (const job of jobs) job.reject(err as Error)
+    }
+  }
+}

@@ -1,0 +1,114 @@
+/** Open Inference Protocol (KServe v2) over JSON, for clients that send preprocessed tensors. */
+import { allocateBatch, toFloat16Bits } from '@resnet/preprocess'
+import type { BatchTensor } from '@resnet/preprocess'
+import { Hono } from 'hono'
+import type { Context } from 'hono'
+import { z } from 'zod'
+import { ApiError } from '../http-errors.js'
+import type { InferenceModel } from '../model.js'
+import type { ServingState } from '../serving-state.js'
+
+const V2_TYPES = { float32: 'FP32', float16: 'FP16', uint8: 'UINT8' } as const
+
+/** The JSON body of `POST /v2/models/{name}/infer`. */
+const InferRequestSchema = z.object({
+  id: z.string().optional(),
+  inputs: z
+    .array(
+      z.object({
+        name: z.string(),
+        shape: z.array(z.number().int().positive()).min(1),
+        datatype: z.enum(['FP32', 'FP16', 'UINT8']),
+        data: z.array(z.number()),
+      })
+    )
+    .length(1, 'exactly one input tensor is expected'),
+  outputs: z.array(z.object({ name: z.string() })).optional(),
+})
+
+type InferRequest = z.infer<typeof InferRequestSchema>
+
+/** The model's input dims after the batch dimension, as the config defines them. */
+const itemDims = (model: InferenceModel): number[] => {
+  const { height, width, layout } = model.config.input
+  return layout === 'NCHW' ? [3, height, width] : [height, width, 3]
+}
+
+function modelFor(state: ServingState, c: Context): InferenceModel {
+  const model = state.model
+  const name = c.req.param('name')
+  if (!model || model.info.name !== name) {
+    throw new ApiError('NOT_FOUND', `No model named "${name ?? ''}" is loaded`)
+  }
+  return model
+}
+
+function toBatch(model: InferenceModel, request: InferRequest, maxBatch: number): BatchTensor {
+  const input = request.inputs[0]!
+  const { dtype } = model.config.input
+  const fail = (why: string): never => {
+    throw new ApiError('INVALID_TENSOR', `Input "${input.name}": ${why}`)
+  }
+  if (input.name !== model.info.inputName) fail(`the model's input is "${model.info.inputName}"`)
+  if (input.datatype !== V2_TYPES[dtype]) fail(`datatype must be ${V2_TYPES[dtype]}`)
+  const [n = 0, ...rest] = input.shape
+  const want = itemDims(model)
+  if (rest.join() !== want.join()) fail(`shape must be [N,${want.join(',')}]`)
+  if (n > maxBatch) fail(`batch ${n} is over the limit of ${maxBatch}`)
+  if (input.data.length !== n * want.reduce((a, b) => a * b, 1))
+    fail('data length does not match shape')
+  const batch = allocateBatch(model.config.input, n)
+  const out = batch.data
+  input.data.forEach((v, i) => {
+    out[i] = dtype === 'float16' ? toFloat16Bits(v) : v
+  })
+  return batch
+}
+
+/** `/v2/health/*`, `/v2/models/{name}`, `/v2/models/{name}/ready` and `/v2/models/{name}/infer`. */
+export function v2Routes(state: ServingState, maxBatch: number): Hono {
+  const app = new Hono()
+  app.get('/v2/health/live', (c) => c.json({ live: true }))
+  app.get('/v2/health/ready', (c) => c.json({ ready: state.ready }, state.ready ? 200 : 503))
+  app.get('/v2/models/:name', (c) => {
+    const { info, config } = modelFor(state, c)
+    const datatype = V2_TYPES[config.input.dtype]
+    return c.json({
+      name: info.name,
+      versions: [info.version],
+      platform: 'onnxruntime_onnx',
+      sha256: info.sha256,
+      inputs: [{ name: info.inputName, datatype, shape: [-1, ...itemDims(modelFor(state, c))] }],
+      outputs: [{ name: info.outputName, datatype: 'FP32', shape: [-1, info.classes] }],
+    })
+  })
+  app.get('/v2/models/:name/ready', (c) => {
+    const { info } = modelFor(state, c)
+    return c.json({ name: info.name, ready: state.ready }, state.ready ? 200 : 503)
+  })
+  app.post('/v2/models/:name/infer', async (c) => {
+    const model = modelFor(state, c)
+    const parsed = InferRequestSchema.safeParse(await c.req.json().catch(() => undefined))
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`)
+      throw new ApiError('INVALID_TENSOR', `Invalid inference request: ${issues.join('; ')}`)
+    }
+    const batch = toBatch(model, parsed.data, maxBatch)
+    const n = batch.dims[0] ?? 0
+    const rows = await model.run(batch)
+    return c.json({
+      model_name: model.info.name,
+      model_version: model.info.version,
+      ...(parsed.data.id === undefined ? {} : { id: parsed.data.id }),
+      outputs: [
+        {
+          name: model.info.outputName,
+          datatype: 'FP32',
+          shape: [n, model.info.classes],
+          data: rows.flatMap((row) => Array.from(row)),
+        },
+      ],
+    })
+  })
+  return app
+}
