@@ -1,0 +1,33 @@
+/** Small HTTP helpers for the container tests. */
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/** Polls `url` until it answers 200; returns the milliseconds it took. */
+export async function waitFor200(url: string, timeoutMs: number): Promise<number> {
+  const started = performance.now()
+  while (performance.now() - started < timeoutMs) {
+    const status = await fetch(url, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.status,
+      () => 0
+    )
+    if (status === 200) return performance.now() - started
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`)
+}
+
+/** POSTs one image as the multipart field `image`. */
+export async function predict(baseUrl: string, image: Uint8Array): Promise<Response> {
+  const form = new FormData()
+  form.append('image', new Blob([image]), 'photo.jpg')
+  return fetch(`${baseUrl}/predict`, { method: 'POST', body: form })
+}
