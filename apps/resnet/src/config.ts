@@ -12,6 +12,7 @@ const EnvSchema = z.object({
   PORT: int(1, 65_535).default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
   MODEL_URI: z.string().trim().min(1).optional(),
+  MODEL_POLL_INTERVAL_S: z.coerce.number().min(0).max(86_400).default(0),
   MODEL_CACHE_DIR: z
     .string()
     .min(1)

@@ -24,21 +24,28 @@ function warnIfDemo(bundle: ModelBundle, logger: Logger): void {
   )
 }
 
-/** Loads and warms up the model named by the config; throws on any failure (the caller exits). */
-export async function loadServingModel(
-  config: Config,
-  logger: Logger,
-  s3Client?: S3Client
-): Promise<InferenceModel> {
-  const started = performance.now()
-  const bundle = await loadModel({
+/** A loaded model and the bundle it came from (to tell a new version from the same one). */
+export interface LoadedModel {
+  readonly model: InferenceModel
+  readonly bundle: ModelBundle
+}
+
+/** Fetches the bundle named by the config: cheap (HEAD/List only) when the cache is current. */
+export function fetchBundle(config: Config, s3Client?: S3Client): Promise<ModelBundle> {
+  return loadModel({
     uri: config.MODEL_URI,
     cacheDir: config.MODEL_CACHE_DIR,
     ...(s3Client ? { s3Client } : {}),
   })
-  warnIfDemo(bundle, logger)
-  const { uri, version, sha256, downloadedBytes } = bundle
-  logger.info({ uri, version, sha256, downloadedBytes }, 'model files ready')
+}
+
+/** Opens a fetched bundle: reads its config and labels, creates the session, warms it up. */
+export async function openBundle(
+  bundle: ModelBundle,
+  config: Config,
+  logger: Logger
+): Promise<InferenceModel> {
+  const started = performance.now()
   const modelConfig = parseModelConfig(await readJson(bundle.configPath))
   const model = await createOnnxModel({
     modelPath: bundle.modelPath,
@@ -46,12 +53,23 @@ export async function loadServingModel(
     labels: await readLabels(bundle.labelsPath),
     identity: {
       name: modelConfig.name ?? bundle.name,
-      version: modelConfig.version ?? version,
-      sha256,
+      version: modelConfig.version ?? bundle.version,
+      sha256: bundle.sha256,
     },
     threads: config.INFERENCE_THREADS,
   })
-  const ms = Math.round(performance.now() - started)
-  logger.info({ model: model.info, ms }, 'model loaded and warmed up')
+  logger.info(
+    { model: model.info, ms: Math.round(performance.now() - started) },
+    'model loaded and warmed up'
+  )
   return model
+}
+
+/** Loads and warms up the model named by the config; throws on any failure (the caller exits). */
+export async function loadServingModel(config: Config, logger: Logger): Promise<LoadedModel> {
+  const bundle = await fetchBundle(config)
+  warnIfDemo(bundle, logger)
+  const { uri, version, sha256, downloadedBytes } = bundle
+  logger.info({ uri, version, sha256, downloadedBytes }, 'model files ready')
+  return { model: await openBundle(bundle, config, logger), bundle }
 }

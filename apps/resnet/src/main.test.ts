@@ -163,6 +163,61 @@ describe('resnet server process', () => {
     expect(await second.stop()).toBe(0)
   })
 
+  it('hot-reloads a new version under load with no failed request, and keeps serving when one is broken', async () => {
+    const s3 = await startLocalS3(['models'])
+    cleanups.push(() => s3.close())
+    const upload = async (version: string, model = path.join(MOBILENET_DIR, 'model.onnx')) => {
+      await s3.put('models', 'm/model.onnx', model)
+      await s3.put('models', 'm/config.json', Buffer.from(JSON.stringify({ version })))
+    }
+    await s3.put('models', 'm/labels.txt', path.join(MOBILENET_DIR, 'labels.txt'))
+    await upload('v1')
+    const app = await start({
+      ...s3.env,
+      MODEL_URI: 's3://models/m/',
+      MODEL_CACHE_DIR: await tempDir(),
+      MODEL_POLL_INTERVAL_S: '0.3',
+    })
+    await app.waitReady()
+    const servedVersion = async () =>
+      ((await (await fetch(app.url)).json()) as { model: { version: string } }).model.version
+    const until = async (what: () => boolean | Promise<boolean>) => {
+      for (let i = 0; i < 300 && !(await what()); i++) await new Promise((r) => setTimeout(r, 100))
+      expect(await what()).toBe(true)
+    }
+    const photo = await readFile(`${IMAGES_DIR}cat.jpg`)
+    const statuses: number[] = []
+    const versions = new Set<string>()
+    let loading = true
+    const load = Array.from({ length: 4 }, async () => {
+      while (loading) {
+        const res = await postImage(app.url, photo)
+        statuses.push(res.status)
+        versions.add(((await res.json()) as { model: { version: string } }).model.version)
+      }
+    })
+    await until(() => statuses.length > 20)
+    await upload('v2')
+    await until(async () => (await servedVersion()) === 'v2')
+    const swappedAt = statuses.length
+    await until(() => statuses.length > swappedAt + 20)
+
+    const broken = path.join(await tempDir(), 'broken.onnx')
+    await import('node:fs/promises').then((fs) => fs.writeFile(broken, 'not an onnx model'))
+    await upload('v3', broken)
+    const metrics = async () => (await fetch(`${app.url}/metrics`)).text()
+    await until(async () => /model_reloads_total\{result="failure"\} [1-9]/.test(await metrics()))
+    loading = false
+    await Promise.all(load)
+
+    expect(await servedVersion()).toBe('v2')
+    expect(new Set(statuses)).toEqual(new Set([200]))
+    expect([...versions]).toEqual(['v1', 'v2'])
+    expect(await metrics()).toMatch(/model_reloads_total\{result="success"\} 1/)
+    expect(app.output()).toContain('model reload failed; still serving the current version')
+    expect(await app.stop()).toBe(0)
+  })
+
   it('starts the generated demo ResNet-50 when MODEL_URI is unset, and says it is meaningless', async () => {
     const app = await start({ MODEL_CACHE_DIR: await tempDir() })
     await app.waitReady()

@@ -7,6 +7,8 @@ import { pino } from 'pino'
 import { ConfigError, loadConfig, readApiKeys, splitList } from './config.js'
 import type { Config } from './config.js'
 import { loadServingModel } from './load-serving-model.js'
+import { startModelPoller } from './model-poller.js'
+import type { ModelPoller } from './model-poller.js'
 import { shutdown } from './shutdown.js'
 
 const SERVICE = {
@@ -56,15 +58,18 @@ const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOS
 }) as Server
 
 const loading = loadServingModel(config, logger)
+let poller: ModelPoller | undefined
 const releaseModel = async (): Promise<void> => {
-  const model = await loading.catch(() => undefined)
-  await model?.close()
+  const loaded = await loading.catch(() => undefined)
+  await poller?.stop()
+  await (state.model ?? loaded?.model)?.close()
+  await state.retired()
 }
 
-let stopping = false
+const lifecycle = { stopping: false }
 const stop = (reason: string, exitCode = 0): void => {
-  if (stopping) return
-  stopping = true
+  if (lifecycle.stopping) return
+  lifecycle.stopping = true
   const drainDelayS = exitCode === 0 ? config.DRAIN_DELAY_S : 0
   const timeoutS = config.SHUTDOWN_TIMEOUT_S
   const options = { server, state, logger, drainDelayS, timeoutS, releaseModel }
@@ -82,10 +87,11 @@ server.on('error', (err) => {
 })
 
 try {
-  const model = await loading
-  if (!stopping) {
+  const { model, bundle } = await loading
+  if (!lifecycle.stopping) {
     state.setModel(model)
     logger.info({ port: config.PORT }, 'ready')
+    poller = startModelPoller(config, state, bundle, logger)
   }
 } catch (err) {
   logger.fatal({ err }, 'could not load the model; exiting')

@@ -47,6 +47,7 @@ export class Batcher {
   readonly #metrics: ServerMetrics | undefined
   #queue: Job[] = []
   #running = false
+  #idleWaiters: (() => void)[] = []
   #timer: NodeJS.Timeout | undefined
   /** Smoothed milliseconds of inference per image, for the expected-wait estimate. */
   #msPerImage = 0
@@ -60,6 +61,12 @@ export class Batcher {
   /** Images waiting for a run. */
   get queued(): number {
     return this.#queue.length
+  }
+
+  /** Resolves once nothing is queued or running (used to retire a replaced model). */
+  idle(): Promise<void> {
+    if (!this.#running && this.#queue.length === 0) return Promise.resolve()
+    return new Promise((resolve) => this.#idleWaiters.push(resolve))
   }
 
   /** The model these batches run on. */
@@ -138,6 +145,9 @@ export class Batcher {
   }
 
   #schedule(): void {
+    if (!this.#running && this.#queue.length === 0) {
+      for (const wake of this.#idleWaiters.splice(0)) wake()
+    }
     if (this.#running || this.#queue.length === 0 || this.#timer) return
     const full = this.#queue.length >= this.#options.maxBatchSize
     if (full || this.#options.maxDelayMs === 0) {

@@ -18,6 +18,7 @@ export class ServerMetrics {
   readonly inFlight: Gauge
   readonly rejected: Counter<'reason'>
   readonly modelInfo: Gauge<'name' | 'version' | 'sha256'>
+  readonly modelReloads: Counter<'result'>
 
   constructor() {
     const registers = [this.registry]
@@ -68,6 +69,12 @@ export class ServerMetrics {
       name: 'model_info',
       help: 'The model being served (value 1)',
       labelNames: ['name', 'version', 'sha256'],
+      registers,
+    })
+    this.modelReloads = new Counter({
+      name: 'model_reloads_total',
+      help: 'Hot reloads of a new model version, by result (success or failure)',
+      labelNames: ['result'],
       registers,
     })
   }

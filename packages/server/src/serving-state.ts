@@ -14,12 +14,25 @@ export const DEFAULT_BATCHING: BatcherOptions = Object.freeze({
   maxDelayMs: 0,
 })
 
+/** A batcher lent to one request; `release()` once the request is done with it. */
+export interface Lease {
+  readonly batcher: Batcher
+  release(): void
+}
+
+interface Slot {
+  readonly batcher: Batcher
+  leases: number
+  retired: boolean
+}
+
 /** Mutable serving state, owned by the composition root and read by the routes. */
 export class ServingState {
   #phase: Phase = 'loading'
-  #batcher: Batcher | undefined
+  #current: Slot | undefined
   #inFlight = 0
   readonly #batching: BatcherOptions
+  readonly #retiring = new Set<Promise<void>>()
   /** This instance's Prometheus metrics. */
   readonly metrics: ServerMetrics = new ServerMetrics()
 
@@ -33,12 +46,12 @@ export class ServingState {
 
   /** The model being served, once loaded. */
   get model(): InferenceModel | undefined {
-    return this.#batcher?.model
+    return this.#current?.batcher.model
   }
 
-  /** The batcher in front of the model, once loaded. */
+  /** The batcher in front of the current model, once loaded. */
   get batcher(): Batcher | undefined {
-    return this.#batcher
+    return this.#current?.batcher
   }
 
   /** Requests currently being handled by predict routes. */
@@ -51,11 +64,45 @@ export class ServingState {
     return this.#phase === 'ready'
   }
 
-  /** Installs a loaded, warmed-up model and turns ready (unless already draining). */
+  /**
+   * Serves a loaded, warmed-up model. A model it replaces keeps serving the requests that already
+   * hold it and is closed once they and its queue are done (a swap between requests).
+   */
   setModel(model: InferenceModel): void {
-    this.#batcher = new Batcher(model, this.#batching, this.metrics)
+    const previous = this.#current
+    this.#current = {
+      batcher: new Batcher(model, this.#batching, this.metrics),
+      leases: 0,
+      retired: false,
+    }
     this.metrics.setModel(model.info)
     if (this.#phase === 'loading') this.#phase = 'ready'
+    if (previous) {
+      previous.retired = true
+      this.#retireIfUnused(previous)
+    }
+  }
+
+  /** Lends the current batcher to a request, so a swap cannot close its model underneath it. */
+  lease(): Lease | undefined {
+    const slot = this.#current
+    if (!slot) return undefined
+    slot.leases++
+    let released = false
+    return {
+      batcher: slot.batcher,
+      release: () => {
+        if (released) return
+        released = true
+        slot.leases--
+        this.#retireIfUnused(slot)
+      },
+    }
+  }
+
+  /** Resolves when every replaced model has been closed. */
+  async retired(): Promise<void> {
+    while (this.#retiring.size > 0) await Promise.all(this.#retiring)
   }
 
   /** Turns not-ready at once (readiness 503) while requests keep being served. */
@@ -73,5 +120,15 @@ export class ServingState {
       done = true
       this.metrics.inFlight.set(this.#inFlight)
     }
+  }
+
+  #retireIfUnused(slot: Slot): void {
+    if (!slot.retired || slot.leases > 0) return
+    slot.retired = false // close once
+    const closing = slot.batcher
+      .idle()
+      .then(() => slot.batcher.model.close())
+      .finally(() => this.#retiring.delete(closing))
+    this.#retiring.add(closing)
   }
 }

@@ -42,9 +42,10 @@ export function predictRoute(state: ServingState, limits: PredictLimits): Hono {
   app.post('/predict', async (c) => {
     const started = performance.now()
     const deadline = Date.now() + limits.requestTimeoutMs
-    const batcher = state.batcher
     // Draining still serves: the load balancer keeps routing here until deregistration ends.
-    if (!batcher) throw new ApiError('NOT_READY', 'The model is still loading; retry shortly', 1)
+    const lease = state.lease()
+    if (!lease) throw new ApiError('NOT_READY', 'The model is still loading; retry shortly', 1)
+    const { batcher } = lease
     const done = state.track()
     try {
       const { info } = batcher.model
@@ -65,6 +66,7 @@ export function predictRoute(state: ServingState, limits: PredictLimits): Hono {
       return c.json({ model, results: results.map((predictions) => ({ predictions })) })
     } finally {
       done()
+      lease.release()
     }
   })
   return app

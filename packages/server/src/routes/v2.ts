@@ -87,28 +87,39 @@ export function v2Routes(state: ServingState, maxBatch: number): Hono {
     return c.json({ name: info.name, ready: state.ready }, state.ready ? 200 : 503)
   })
   app.post('/v2/models/:name/infer', async (c) => {
-    const model = modelFor(state, c)
-    const parsed = InferRequestSchema.safeParse(await c.req.json().catch(() => undefined))
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`)
-      throw new ApiError('INVALID_TENSOR', `Invalid inference request: ${issues.join('; ')}`)
+    modelFor(state, c)
+    const lease = state.lease()
+    if (!lease) throw new ApiError('NOT_READY', 'The model is still loading; retry shortly', 1)
+    try {
+      return await infer(c, lease.batcher.model, maxBatch)
+    } finally {
+      lease.release()
     }
-    const batch = toBatch(model, parsed.data, maxBatch)
-    const n = batch.dims[0] ?? 0
-    const rows = await model.run(batch)
-    return c.json({
-      model_name: model.info.name,
-      model_version: model.info.version,
-      ...(parsed.data.id === undefined ? {} : { id: parsed.data.id }),
-      outputs: [
-        {
-          name: model.info.outputName,
-          datatype: 'FP32',
-          shape: [n, model.info.classes],
-          data: rows.flatMap((row) => Array.from(row)),
-        },
-      ],
-    })
   })
   return app
+}
+
+/** Runs one v2 inference request on `model` (not batched with other requests). */
+async function infer(c: Context, model: InferenceModel, maxBatch: number): Promise<Response> {
+  const parsed = InferRequestSchema.safeParse(await c.req.json().catch(() => undefined))
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`)
+    throw new ApiError('INVALID_TENSOR', `Invalid inference request: ${issues.join('; ')}`)
+  }
+  const batch = toBatch(model, parsed.data, maxBatch)
+  const n = batch.dims[0] ?? 0
+  const rows = await model.run(batch)
+  return c.json({
+    model_name: model.info.name,
+    model_version: model.info.version,
+    ...(parsed.data.id === undefined ? {} : { id: parsed.data.id }),
+    outputs: [
+      {
+        name: model.info.outputName,
+        datatype: 'FP32',
+        shape: [n, model.info.classes],
+        data: rows.flatMap((row) => Array.from(row)),
+      },
+    ],
+  })
 }
