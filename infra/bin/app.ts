@@ -1,31 +1,80 @@
 /** CDK entry point: the only place that reads context or environment. Stacks stay env-agnostic. */
-import { App, Validations } from 'aws-cdk-lib'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { App, Duration, Validations } from 'aws-cdk-lib'
 import { AwsSolutionsChecks } from 'cdk-nag'
-import { ModelStoreStack } from '../lib/model-store-stack.js'
+import { DEFAULT_SCALING } from '../lib/model-service.js'
+import { DEFAULT_TASK_SIZE } from '../lib/model-task.js'
+import type { CapacitySettings } from '../lib/service-cluster.js'
+import { addServingStacks } from '../lib/serving-app.js'
+import type { AppImage, ModelAppConfig } from '../lib/serving-app.js'
+import { defineServingSettings } from '../lib/serving-settings.js'
+import { contextReader, findRepoRoot } from './context.js'
+
+/** The model apps: each gets `<name>-model-store` and `<name>-service`. */
+const APPS = [{ name: 'resnet', listenerPriority: 10, dockerfile: 'apps/resnet/Dockerfile' }]
 
 const app = new App()
+const ctx = contextReader(app.node)
+const repoRoot = findRepoRoot(path.dirname(fileURLToPath(import.meta.url)))
 
-/** Reads a string context value (`cdk synth -c key=value` or cdk.json), else `fallback`. */
-function stringContext(key: string, fallback: string): string {
-  const value: unknown = app.node.tryGetContext(key)
-  if (value === undefined) return fallback
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new Error(`context '${key}' must be a non-empty string, got ${JSON.stringify(value)}`)
+function appConfig(a: (typeof APPS)[number]): ModelAppConfig {
+  const key = (k: string) => `${a.name}:${k}`
+  const tag = ctx.string(key('imageTag'))
+  const image: AppImage = tag
+    ? { kind: 'ecr', tag }
+    : { kind: 'asset', directory: repoRoot, file: a.dockerfile }
+  const instanceType = ctx.string(key('ec2InstanceType'))
+  const capacity: CapacitySettings = instanceType
+    ? { kind: 'ec2', instanceType, maxInstances: ctx.int(key('maxInstances'), 1, 100) }
+    : { kind: 'fargate', spotWeight: ctx.int(key('spotWeight'), 0, 1000) }
+  const seconds = (k: string) => {
+    const s = ctx.int(key(k), 0, 3600)
+    return s === undefined ? undefined : Duration.seconds(s)
   }
-  return value
+  const minTasks = ctx.int(key('minTasks'), 1, 1000) ?? DEFAULT_SCALING.minTasks
+  return {
+    name: a.name,
+    listenerPriority: a.listenerPriority,
+    image,
+    modelPrefix: ctx.string(key('modelPrefix')),
+    modelVersion: ctx.string(key('modelVersion')),
+    settings: defineServingSettings({
+      drainDelay: seconds('drainDelayS'),
+      shutdownTimeout: seconds('shutdownTimeoutS'),
+    }),
+    size: {
+      ...DEFAULT_TASK_SIZE,
+      architecture: ctx.oneOf(key('architecture'), ['X86_64', 'ARM64'] as const) ?? 'X86_64',
+    },
+    capacity,
+    scaling: {
+      ...DEFAULT_SCALING,
+      minTasks,
+      maxTasks: ctx.int(key('maxTasks'), 1, 1000) ?? Math.max(minTasks, DEFAULT_SCALING.maxTasks),
+    },
+  }
 }
 
-const appName = stringContext('appName', 'resnet')
-if (!/^[a-z][a-z0-9-]{0,39}$/.test(appName)) {
-  throw new Error(`context 'appName' must match /^[a-z][a-z0-9-]{0,39}$/, got '${appName}'`)
+const apps = APPS.map(appConfig)
+const zoneName = ctx.string('domainName')
+const hostedZoneId = ctx.string('hostedZoneId')
+if ((zoneName === undefined) !== (hostedZoneId === undefined)) {
+  throw new Error("context 'domainName' and 'hostedZoneId' go together: pass both or neither")
 }
-const modelPrefix = stringContext('modelPrefix', `models/${appName}/`)
-
-new ModelStoreStack(app, `${appName}-model-store`, {
-  description: `Model artifact bucket for ${appName}`,
-  modelPrefix,
-  tags: { app: appName },
-})
+const region = ctx.string('region')
+const account = ctx.string('account')
+const config = {
+  apps,
+  // Env-agnostic unless asked: a region turns on ALB access logs; nothing is looked up.
+  env: region || account ? { region, account } : undefined,
+  domain: zoneName && hostedZoneId ? { zoneName, hostedZoneId } : undefined,
+  egress: ctx.oneOf('egress', ['nat-gateway', 'vpc-endpoints'] as const),
+  natGateways: ctx.int('natGateways', 1, 2),
+  alarmTopicArn: ctx.string('alarmTopicArn'),
+}
+ctx.assertValid()
+addServingStacks(app, config)
 
 // cdk-nag v3 is a policy validation plugin: unacknowledged findings fail `cdk synth`.
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app))

@@ -20,7 +20,7 @@ function setUp(props?: ModelBucketProps) {
 }
 
 describe('ModelBucket', () => {
-  it('grantReadPrefix limits object reads to the prefix', () => {
+  it('grantReadPrefix allows GetObject under the prefix and ListBucket only for that prefix', () => {
     const { stack, models, bucketId } = setUp()
     const role = new Role(stack, 'TaskRole', {
       assumedBy: new ServicePrincipal('ecs-tasks.amazonaws.com'),
@@ -34,8 +34,14 @@ describe('ModelBucket', () => {
         Statement: [
           {
             Effect: 'Allow',
-            Action: Match.arrayWith(['s3:GetObject*', 's3:List*']),
-            Resource: [bucketArn, { 'Fn::Join': ['', [bucketArn, '/models/resnet/*']] }],
+            Action: 's3:GetObject',
+            Resource: { 'Fn::Join': ['', [bucketArn, '/models/resnet/*']] },
+          },
+          {
+            Effect: 'Allow',
+            Action: 's3:ListBucket',
+            Resource: bucketArn,
+            Condition: { StringLike: { 's3:prefix': ['models/resnet/', 'models/resnet/*'] } },
           },
         ],
       },

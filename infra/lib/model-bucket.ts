@@ -1,7 +1,9 @@
 /** The S3 bucket that holds model artifacts, plus the bucket that receives its access logs. */
 import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib'
-import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam'
+import { Grant } from 'aws-cdk-lib/aws-iam'
+import type { IGrantable } from 'aws-cdk-lib/aws-iam'
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3'
+import type { IBucket } from 'aws-cdk-lib/aws-s3'
 import { Construct } from 'constructs'
 
 /** Options for {@link ModelBucket}. */
@@ -24,7 +26,7 @@ export interface ModelBucketProps {
  *
  * @example
  * const models = new ModelBucket(this, 'Models')
- * models.grantReadPrefix(taskRole, 'models/resnet/')
+ * models.grantReadPrefix(taskRole, 'models/resnet/') // GetObject + prefix-scoped ListBucket
  */
 export class ModelBucket extends Construct {
   /** The model artifact bucket. */
@@ -75,12 +77,11 @@ export class ModelBucket extends Construct {
   }
 
   /**
-   * Grants `grantee` read access to the objects under `prefix` (e.g. `models/resnet/`).
-   * As with any `grants.read`, listing (`s3:List*`) covers the whole bucket, not just the prefix.
+   * Lets `grantee` read only the objects under `prefix` (e.g. `models/resnet/`): `s3:GetObject` on
+   * `<prefix>*`, and `s3:ListBucket` limited to that prefix by an `s3:prefix` condition.
    */
   grantReadPrefix(grantee: IGrantable, prefix: string): Grant {
-    assertPrefix(prefix)
-    return this.bucket.grants.read(grantee, `${prefix}*`)
+    return grantPrefixRead(grantee, this.bucket, prefix)
   }
 
   /** The `s3://<bucket>/<prefix>` URI of `prefix` in the model bucket (a token until deploy). */
@@ -88,6 +89,28 @@ export class ModelBucket extends Construct {
     assertPrefix(prefix)
     return this.bucket.s3UrlForObject(prefix)
   }
+}
+
+/**
+ * Lets `grantee` read only the objects under `prefix` of `bucket`: `s3:GetObject` on
+ * `<prefix>*`, and `s3:ListBucket` limited to that prefix by an `s3:prefix` condition.
+ * @example grantPrefixRead(taskRole, Bucket.fromBucketArn(this, 'Models', arn), 'models/resnet/')
+ */
+export function grantPrefixRead(grantee: IGrantable, bucket: IBucket, prefix: string): Grant {
+  assertPrefix(prefix)
+  const read = Grant.addToPrincipal({
+    grantee,
+    actions: ['s3:GetObject'],
+    resourceArns: [bucket.arnForObjects(`${prefix}*`)],
+  })
+  // The model loader lists a bundle with ListObjectsV2 Prefix=<prefix>; deeper prefixes too.
+  const list = Grant.addToPrincipal({
+    grantee,
+    actions: ['s3:ListBucket'],
+    resourceArns: [bucket.bucketArn],
+    conditions: { StringLike: { 's3:prefix': [prefix, `${prefix}*`] } },
+  })
+  return read.combine(list)
 }
 
 /** Throws unless `prefix` looks like `some/folder/`: no leading slash, a trailing slash. */

@@ -1,28 +1,21 @@
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { App, Stack, Validations } from 'aws-cdk-lib'
-import type { CfnElement } from 'aws-cdk-lib'
+import { Stack } from 'aws-cdk-lib'
 import { Match, Template } from 'aws-cdk-lib/assertions'
 import { Bucket } from 'aws-cdk-lib/aws-s3'
-import { AwsSolutionsChecks } from 'cdk-nag'
 import { describe, expect, it } from 'vitest'
 import { ModelStoreStack } from './model-store-stack.js'
+import { logicalId, nagApp, nagFindings, testApp } from './test-support.js'
 
-// Same feature flags as `cdk synth`: several change the S3 templates (e.g. log delivery policy).
-const { context } = JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8')) as {
-  context: Record<string, unknown>
-}
 const MODEL_PREFIX = 'models/resnet/'
 
+// Same feature flags as `cdk synth`: several change the S3 templates (e.g. log delivery policy).
 function synth() {
-  const app = new App({ context })
-  const stack = new ModelStoreStack(app, 'test-model-store', { modelPrefix: MODEL_PREFIX })
-  const id = (construct: { node: { defaultChild?: unknown } }) =>
-    stack.getLogicalId(construct.node.defaultChild as CfnElement)
+  const stack = new ModelStoreStack(testApp(), 'test-model-store', { modelPrefix: MODEL_PREFIX })
   return {
+    stack,
     template: Template.fromStack(stack),
-    modelBucketId: id(stack.models.bucket),
-    logBucketId: id(stack.models.accessLogsBucket),
+    modelBucketId: logicalId(stack.models.bucket),
+    logBucketId: logicalId(stack.models.accessLogsBucket),
+    repositoryId: logicalId(stack.repository),
   }
 }
 
@@ -45,23 +38,41 @@ const denyInsecureTransport = Match.objectLike({
 })
 
 describe('ModelStoreStack', () => {
-  const { template, modelBucketId, logBucketId } = synth()
+  const { stack, template, modelBucketId, logBucketId, repositoryId } = synth()
 
-  it('has exactly the model bucket and its access log bucket, and no IAM', () => {
+  it('has exactly the model bucket, its access log bucket and the image repository, and no IAM', () => {
     template.resourceCountIs('AWS::S3::Bucket', 2)
     template.resourceCountIs('AWS::S3::BucketPolicy', 2)
+    template.resourceCountIs('AWS::ECR::Repository', 1)
     expect(template.findResources('AWS::IAM::Role')).toEqual({})
     expect(template.findResources('AWS::IAM::Policy')).toEqual({})
   })
 
   it('pins the logical IDs of the stateful resources', () => {
-    // A changed ID means CloudFormation replaces the bucket; the old one is orphaned (Retain).
+    // A changed ID means CloudFormation replaces the resource; the old one is orphaned (Retain).
     expect(Object.keys(template.findResources('AWS::S3::Bucket'))).toMatchInlineSnapshot(`
       [
         "ModelsAccessLogs3743BCAB",
         "ModelsBucket970C6ADA",
       ]
     `)
+    expect(Object.keys(template.findResources('AWS::ECR::Repository'))).toMatchInlineSnapshot(`
+      [
+        "Images2D38C313",
+      ]
+    `)
+  })
+
+  it('image repository: scanned on push, immutable tags, old images expire, retained', () => {
+    template.hasResource('AWS::ECR::Repository', {
+      Properties: {
+        ImageScanningConfiguration: { ScanOnPush: true },
+        ImageTagMutability: 'IMMUTABLE',
+        LifecyclePolicy: { LifecyclePolicyText: Match.stringLikeRegexp('"countNumber":30') },
+      },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    })
   })
 
   /** Logical IDs of the buckets whose resource definition matches `props` (deep partial match). */
@@ -159,47 +170,38 @@ describe('ModelStoreStack', () => {
     })
   })
 
-  it('outputs the bucket name and the model URI', () => {
+  it('outputs the bucket name, the model URI and the repository URI', () => {
     template.hasOutput('ModelBucketName', { Value: { Ref: modelBucketId } })
     template.hasOutput('ModelUri', {
       Value: { 'Fn::Join': ['', ['s3://', { Ref: modelBucketId }, `/${MODEL_PREFIX}`]] },
     })
+    template.hasOutput('ImageRepositoryUri', {
+      Value: Match.objectLike({
+        'Fn::Join': Match.arrayWith([Match.arrayWith([{ Ref: repositoryId }])]),
+      }),
+    })
+  })
+
+  it('exports the bucket ARN and name under stable names for the service stacks', () => {
+    expect(stack.exportNames).toEqual({
+      bucketArn: 'test-model-store:ModelBucketArn',
+      bucketName: 'test-model-store:ModelBucketName',
+    })
+    template.hasOutput('*', {
+      Value: { 'Fn::GetAtt': [modelBucketId, 'Arn'] },
+      Export: { Name: 'test-model-store:ModelBucketArn' },
+    })
+    template.hasOutput('*', {
+      Value: { Ref: modelBucketId },
+      Export: { Name: 'test-model-store:ModelBucketName' },
+    })
   })
 })
 
-/** The parts of cdk.out/validation-report.json read here. */
-interface ValidationReport {
-  pluginReports: {
-    pluginName: string
-    violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[]
-    suppressedViolations?: { ruleName: string }[]
-  }[]
-}
-
-/** Synthesizes `app` with cdk-nag AwsSolutions registered and returns every reported finding. */
-function nagFindings(app: App) {
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app))
-  const report = JSON.parse(
-    readFileSync(join(app.synth().directory, 'validation-report.json'), 'utf8')
-  ) as ValidationReport
-  const list = (kind: 'violations' | 'suppressedViolations') =>
-    report.pluginReports.flatMap((r) =>
-      (r[kind] ?? []).map((v) => `${r.pluginName}: ${v.ruleName}`)
-    )
-  const paths = report.pluginReports.flatMap((r) =>
-    r.violations.flatMap((v) =>
-      v.violatingConstructs.map((c) => `${v.ruleName} ${c.constructPath}`)
-    )
-  )
-  return { violations: list('violations'), suppressed: list('suppressedViolations'), paths }
-}
-
 describe('cdk-nag AwsSolutions', () => {
-  // Report instead of throwing, so a failure lists every finding.
-  const reportOnly = { ...context, '@aws-cdk/core:failSynthOnValidationErrors': false }
-
   it('reports no findings, errors or warnings, and none are acknowledged', () => {
-    const app = new App({ context: reportOnly })
+    // Report instead of throwing, so a failure lists every finding.
+    const app = nagApp()
     new ModelStoreStack(app, 'test-model-store', { modelPrefix: MODEL_PREFIX })
     // Covers every plugin in the report: cdk-nag, CloudFormation validation, construct annotations.
     const { suppressed, paths } = nagFindings(app)
@@ -208,7 +210,7 @@ describe('cdk-nag AwsSolutions', () => {
   })
 
   it('does flag a default bucket (the check above is not vacuous)', () => {
-    const app = new App({ context: reportOnly })
+    const app = nagApp()
     new Bucket(new Stack(app, 'Bare'), 'Bucket')
     expect(nagFindings(app).violations).toEqual(
       expect.arrayContaining(['AwsSolutions: AwsSolutions-S1', 'AwsSolutions: AwsSolutions-S10'])
