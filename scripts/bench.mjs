@@ -15,7 +15,15 @@ mkdirSync(out, { recursive: true })
 
 const run = spawnSync(
   'pnpm',
-  ['exec', 'turbo', 'run', 'bench', '--concurrency=1', '--output-logs=full', ...process.argv.slice(2)],
+  [
+    'exec',
+    'turbo',
+    'run',
+    'bench',
+    '--concurrency=1',
+    '--output-logs=full',
+    ...process.argv.slice(2),
+  ],
   { cwd: root, stdio: 'inherit', env: { ...process.env, BENCH_OUT_DIR: out } }
 )
 
@@ -32,5 +40,7 @@ const header = [
   'A shared, noisy machine: compare the ratios measured side by side in this run, not absolute numbers.',
 ]
 writeFileSync(path.join(out, 'REPORT.md'), [...header, '', ...sections].join('\n\n') + '\n')
-console.log(`\nreport: ${path.relative(root, path.join(out, 'REPORT.md'))} (${sections.length} sections)`)
+console.log(
+  `\nreport: ${path.relative(root, path.join(out, 'REPORT.md'))} (${sections.length} sections)`
+)
 process.exit(run.status ?? 1)

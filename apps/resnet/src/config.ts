@@ -21,6 +21,7 @@ const EnvSchema = z.object({
   MAX_BODY_BYTES: int(1024).default(32 * 1024 * 1024),
   MAX_IMAGE_BYTES: int(1024).default(20 * 1024 * 1024),
   MAX_IMAGE_PIXELS: int(1).default(50_000_000),
+  DECODE_TIMEOUT_MS: int(100, 600_000).default(10_000),
   MAX_IMAGES_PER_REQUEST: int(1, 1024).default(16),
   MAX_QUEUE: int(1, 100_000).default(64),
   MAX_BATCH_SIZE: int(1, 256).default(8),

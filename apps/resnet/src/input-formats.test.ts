@@ -162,7 +162,7 @@ describe('input tensor formats through the real server', () => {
   // float16 data in a Float16Array that its native binding reads as 0 bytes ("not enough space:
   // expected 768, got 0", microsoft/onnxruntime#32323), so no float16 model can load. Turn this
   // back into it() once packages/server/src/inference-worker.ts applies the workaround.
-  it.fails('Caffe-style float16: BGR, 0..255 minus means, output already [N,C,1,1]', async () => {
+  it('Caffe-style float16: BGR, 0..255 minus means, output already [N,C,1,1]', async () => {
     const input = { name: 'input', shape: ['N', 3, H, W], elemType: OnnxDataType.FLOAT16 }
     const mean = [123.68, 116.779, 103.939] // R, G, B
     const config = { colorOrder: 'BGR', scale: 1, mean, std: [1, 1, 1], dtype: 'float16' }

@@ -47,7 +47,11 @@ const app = createApp({
     maxBodyBytes: config.MAX_BODY_BYTES,
     maxImagesPerRequest: config.MAX_IMAGES_PER_REQUEST,
     requestTimeoutMs: config.REQUEST_TIMEOUT_MS,
-    decode: { maxInputBytes: config.MAX_IMAGE_BYTES, maxPixels: config.MAX_IMAGE_PIXELS },
+    decode: {
+      maxInputBytes: config.MAX_IMAGE_BYTES,
+      maxPixels: config.MAX_IMAGE_PIXELS,
+      timeoutMs: config.DECODE_TIMEOUT_MS,
+    },
   },
 })
 const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {

@@ -5,16 +5,15 @@
  * import { DEFAULT_MODEL_CONFIG, preprocessBatch } from '@resnet/preprocess'
  * const batch = await preprocessBatch([jpeg], DEFAULT_MODEL_CONFIG.input) // dims [1,3,224,224]
  */
-export { decodeImage, DEFAULT_DECODE_LIMITS } from './decode-image.js'
-export type { DecodedImage, DecodeLimits } from './decode-image.js'
+export { decodeImage } from './decode-image.js'
+export type { DecodedImage } from './decode-image.js'
 export { PreprocessError } from './errors.js'
 export type { PreprocessErrorCode } from './errors.js'
-export {
-  DEFAULT_MODEL_CONFIG,
-  IMAGENET_MEAN,
-  IMAGENET_STD,
-  parseModelConfig,
-} from './model-config.js'
+export { DEFAULT_DECODE_LIMITS } from './limits.js'
+export type { DecodeLimits } from './limits.js'
+export { IMAGENET_MEAN, IMAGENET_STD } from './model-config-schema.js'
+export type { CropMode, Interpolation } from './model-config-schema.js'
+export { DEFAULT_MODEL_CONFIG, parseModelConfig } from './model-config.js'
 export type { InputSpec, ModelConfig } from './model-config.js'
 export { preprocessBatch } from './preprocess-batch.js'
 export { ACCEPTED_FORMATS, sniffFormat } from './sniff-format.js'

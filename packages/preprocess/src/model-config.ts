@@ -1,70 +1,35 @@
-/** The model bundle's JSON config: schema, defaults (torchvision's ImageNet recipe) and parsing. */
-import { z } from 'zod'
+/** The model bundle's JSON config: validation with precise messages, and the completed spec. */
 import { PreprocessError } from './errors.js'
+import { ModelConfigSchema } from './model-config-schema.js'
+import type { CropMode, Interpolation, ParsedConfig } from './model-config-schema.js'
 
-/** torchvision's ImageNet channel means (RGB). */
-export const IMAGENET_MEAN: readonly [number, number, number] = [0.485, 0.456, 0.406]
-/** torchvision's ImageNet channel standard deviations (RGB). */
-export const IMAGENET_STD: readonly [number, number, number] = [0.229, 0.224, 0.225]
+type Rgb = readonly [number, number, number]
 
-const triple = z.tuple([z.number(), z.number(), z.number()])
-const positiveInt = z.number().int().positive()
-
-const InputSchema = z
-  .strictObject({
-    name: z.string().min(1).optional(),
-    /** Final height and width fed to the model (one number means a square). */
-    size: z.union([positiveInt, z.tuple([positiveInt, positiveInt])]).default(224),
-    /** Shorter side after resizing, before the centre crop (torchvision `Resize(256)`). */
-    resize: positiveInt.optional(),
-    crop: z.enum(['center', 'none']).default('center'),
-    scale: z
-      .number()
-      .positive()
-      .default(1 / 255),
-    mean: triple.default([...IMAGENET_MEAN]),
-    std: triple
-      .refine((s) => s.every((v) => v > 0), 'every std value must be > 0')
-      .default([...IMAGENET_STD]),
-    colorOrder: z.enum(['RGB', 'BGR']).default('RGB'),
-    layout: z.enum(['NCHW', 'NHWC']).default('NCHW'),
-    dtype: z.enum(['float32', 'float16', 'uint8']).default('float32'),
-    background: triple.default([255, 255, 255]),
-  })
-  .prefault({})
-
-const OutputSchema = z
-  .strictObject({
-    name: z.string().min(1).optional(),
-    activation: z.enum(['softmax', 'none']).default('softmax'),
-  })
-  .prefault({})
-
-const ModelConfigSchema = z.strictObject({
-  name: z.string().min(1).optional(),
-  version: z.string().min(1).optional(),
-  demo: z.boolean().default(false),
-  input: InputSchema,
-  output: OutputSchema,
-})
-
-type ParsedConfig = z.infer<typeof ModelConfigSchema>
-
-/** How to turn an image into the model's input tensor. */
+/** How to turn an image into the model's input tensor (config.json `input`, completed). */
 export interface InputSpec {
   readonly name: string | undefined
   readonly height: number
   readonly width: number
-  /** Shorter side after resize when `crop` is `center`. */
+  /** Shorter side after the resize when `crop` is `center` (torchvision `Resize(256)`). */
   readonly resize: number
-  readonly crop: 'center' | 'none'
+  readonly crop: CropMode
+  readonly interpolation: Interpolation
+  /** Let JPEGs decode at 1/2..1/8 scale when the resize allows it (faster, less exact). */
+  readonly fastShrinkOnLoad: boolean
+  /** `ignore` embedded ICC profiles like Pillow/torchvision, or `convert` to sRGB with them. */
+  readonly iccProfile: 'ignore' | 'convert'
   readonly scale: number
-  readonly mean: readonly [number, number, number]
-  readonly std: readonly [number, number, number]
+  /** Per channel, in R, G, B order whatever `colorOrder` is. */
+  readonly mean: Rgb
+  /** Per channel, in R, G, B order whatever `colorOrder` is. */
+  readonly std: Rgb
   readonly colorOrder: 'RGB' | 'BGR'
   readonly layout: 'NCHW' | 'NHWC'
   readonly dtype: 'float32' | 'float16' | 'uint8'
-  readonly background: readonly [number, number, number]
+  /** Colour transparent pixels are flattened onto, 0..255. */
+  readonly background: Rgb
+  /** Colour of the letterbox bars, 0..255. */
+  readonly padColor: Rgb
 }
 
 /** A validated, complete model config with every default filled in. */
@@ -77,17 +42,49 @@ export interface ModelConfig {
   readonly output: { readonly name: string | undefined; readonly activation: 'softmax' | 'none' }
 }
 
-function complete(parsed: ParsedConfig): ModelConfig {
-  const { size, resize, ...rest } = parsed.input
-  const [height, width] = typeof size === 'number' ? [size, size] : size
-  // torchvision's classification presets resize to crop/0.875 (224 -> 256).
-  const shorter = resize ?? Math.round(Math.min(height, width) / 0.875)
-  if (rest.crop === 'center' && shorter < Math.max(height, width)) {
-    throw new PreprocessError(
-      'INVALID_MODEL_CONFIG',
-      `Invalid model config: input.resize (${shorter}) must be >= input.size (${height}x${width})`
+const invalid = (lines: readonly string[]): PreprocessError =>
+  new PreprocessError('INVALID_MODEL_CONFIG', `Invalid model config:\n${lines.join('\n')}`)
+
+const show = (value: unknown): string => {
+  const text = value === undefined ? 'undefined' : JSON.stringify(value)
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text
+}
+
+/** Rules across fields, checked on the raw JSON so that only explicit settings are blamed. */
+function crossFieldProblems(raw: Record<string, unknown>, input: ParsedConfig['input']): string[] {
+  const problems: string[] = []
+  const [height, width] = typeof input.size === 'number' ? [input.size, input.size] : input.size
+  if (input.crop !== 'center' && input.resize !== undefined) {
+    problems.push(
+      `  - input.resize: only used with crop "center"; remove it for crop "${input.crop}"`
     )
   }
+  if (
+    input.crop === 'center' &&
+    input.resize !== undefined &&
+    input.resize < Math.max(height, width)
+  ) {
+    problems.push(
+      `  - input.resize: expected at least the input size (${height}x${width}), got ${input.resize}`
+    )
+  }
+  if (input.dtype === 'uint8') {
+    for (const key of ['scale', 'mean', 'std'].filter((k) => k in raw)) {
+      problems.push(
+        `  - input.${key}: has no effect with dtype "uint8" (raw 0..255 pixels are fed)`
+      )
+    }
+  }
+  return problems
+}
+
+function complete(parsed: ParsedConfig, rawInput: Record<string, unknown>): ModelConfig {
+  const problems = crossFieldProblems(rawInput, parsed.input)
+  if (problems.length > 0) throw invalid(problems)
+  const { size, resize, ...rest } = parsed.input
+  const [height, width] = typeof size === 'number' ? [size, size] : size
+  // torchvision's classification presets resize to crop / 0.875 (224 -> 256).
+  const shorter = resize ?? Math.round(Math.min(height, width) / 0.875)
   return Object.freeze({
     name: parsed.name,
     version: parsed.version,
@@ -97,19 +94,25 @@ function complete(parsed: ParsedConfig): ModelConfig {
   })
 }
 
+const asRecord = (value: unknown): Record<string, unknown> =>
+  typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {}
+
 /**
- * Validates a bundle config (parsed JSON). Every problem is listed with its field path.
+ * Validates a bundle config (parsed JSON). Every problem is listed with its field path, what was
+ * expected and what was found; `undefined` or `{}` gives torchvision's ImageNet recipe.
  * @example parseModelConfig({ input: { colorOrder: 'BGR', scale: 1 } })
  */
 export function parseModelConfig(json: unknown): ModelConfig {
-  const result = ModelConfigSchema.safeParse(json ?? {})
+  const result = ModelConfigSchema.safeParse(json ?? {}, { reportInput: true })
   if (!result.success) {
-    const lines = result.error.issues.map(
-      (i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}`
+    throw invalid(
+      result.error.issues.map((i) => {
+        const got = i.code === 'unrecognized_keys' ? '' : ` (got ${show(i.input)})`
+        return `  - ${i.path.join('.') || '(root)'}: ${i.message}${got}`
+      })
     )
-    throw new PreprocessError('INVALID_MODEL_CONFIG', `Invalid model config:\n${lines.join('\n')}`)
   }
-  return complete(result.data)
+  return complete(result.data, asRecord(asRecord(json).input))
 }
 
 /** The torchvision ImageNet recipe: shorter side 256, centre crop 224, /255, mean/std, RGB, NCHW. */

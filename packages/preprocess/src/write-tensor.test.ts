@@ -64,3 +64,47 @@ describe('toFloat16Bits', () => {
     }
   })
 })
+
+describe('writeImage layouts and types', () => {
+  // 2x2 pixels with distinct values per position and channel: (10p + 1, 10p + 2, 10p + 3)
+  const distinct = Uint8Array.from({ length: 12 }, (_, i) => 10 * Math.floor(i / 3) + (i % 3) + 1)
+  const identity = { scale: 1, mean: [0, 0, 0], std: [1, 1, 1] }
+
+  it('writes planar BGR for NCHW + BGR', () => {
+    const input = spec({ ...identity, colorOrder: 'BGR' })
+    const batch = allocateBatch(input, 1)
+    writeImage(distinct, input, batch, 0)
+    expect(Array.from(batch.data)).toEqual([3, 13, 23, 33, 2, 12, 22, 32, 1, 11, 21, 31])
+  })
+
+  it('writes uint8 in every layout and order; NHWC RGB is a straight copy', () => {
+    const nchw = spec({ dtype: 'uint8', colorOrder: 'BGR' })
+    const a = allocateBatch(nchw, 1)
+    writeImage(distinct, nchw, a, 0)
+    expect(Array.from(a.data)).toEqual([3, 13, 23, 33, 2, 12, 22, 32, 1, 11, 21, 31])
+    const nhwc = spec({ dtype: 'uint8', layout: 'NHWC' })
+    const b = allocateBatch(nhwc, 2)
+    writeImage(distinct, nhwc, b, 1)
+    expect(Array.from(b.data.subarray(12))).toEqual(Array.from(distinct))
+  })
+
+  it('writes float16 as the bits toFloat16Bits gives for the normalised value', () => {
+    const input = spec({ dtype: 'float16' })
+    const batch = allocateBatch(input, 1)
+    writeImage(pixels, input, batch, 0)
+    const expected = [255, 128, 0].flatMap((p, c) =>
+      new Array<number>(4).fill(toFloat16Bits((p / 255 - input.mean[c]!) / input.std[c]!))
+    )
+    expect(Array.from(batch.data)).toEqual(expected)
+  })
+
+  it('refuses pixels of the wrong size, or a slot outside the batch, instead of writing part', () => {
+    const input = spec({})
+    expect(() => {
+      writeImage(new Uint8Array(5), input, allocateBatch(input, 1), 0)
+    }).toThrow(RangeError)
+    expect(() => {
+      writeImage(pixels, input, allocateBatch(input, 1), 1)
+    }).toThrow('slot 1 is outside a batch of 1')
+  })
+})

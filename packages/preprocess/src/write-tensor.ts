@@ -59,6 +59,22 @@ export function allocateBatch(input: InputSpec, n: number): BatchTensor {
   return { data, dims: tensorDims(input, n), dtype: input.dtype }
 }
 
+// Node 24's Float16Array rounds exactly like toFloat16Bits, natively; older Node uses the latter.
+// Typed as a Float32Array view: both take plain numbers on assignment.
+type Float16ArrayCtor = new (
+  buffer: ArrayBufferLike,
+  offset: number,
+  length: number
+) => Float32Array
+const Float16 = (globalThis as unknown as { Float16Array?: Float16ArrayCtor }).Float16Array
+
+/** A view of the batch that takes plain numbers: float16 bits get a Float16Array view if any. */
+function numericView(batch: BatchTensor): Float32Array | Uint16Array | Uint8Array {
+  const { data } = batch
+  if (batch.dtype !== 'float16' || !Float16) return data
+  return new Float16(data.buffer, data.byteOffset, data.length)
+}
+
 /**
  * Writes one image's HWC RGB pixels into slot `index` of a batch tensor, in place (no copies).
  * Per channel: value = pixel * scale / std - mean / std, precomputed as one multiply-add.
@@ -70,21 +86,51 @@ export function writeImage(
   index: number
 ): void {
   const plane = input.height * input.width
+  if (pixels.length !== plane * 3) {
+    throw new RangeError(`expected ${plane * 3} bytes of ${input.width}x${input.height} RGB pixels`)
+  }
   const base = index * 3 * plane
-  // source channel for each output channel: RGB keeps 0,1,2; BGR reads 2,1,0
-  const src = input.colorOrder === 'RGB' ? [0, 1, 2] : [2, 1, 0]
+  if (!Number.isInteger(index) || index < 0 || base + 3 * plane > batch.data.length) {
+    throw new RangeError(`slot ${index} is outside a batch of ${batch.dims[0] ?? 0}`)
+  }
   const nchw = input.layout === 'NCHW'
-  const out = batch.data
+  if (input.dtype === 'uint8' && !nchw && input.colorOrder === 'RGB') {
+    batch.data.set(pixels, base) // the tensor is the pixels: one memcpy
+    return
+  }
+  const out = numericView(batch)
   for (let c = 0; c < 3; c++) {
-    const s = src[c]!
-    const mul = input.scale / input.std[s]!
-    const add = -input.mean[s]! / input.std[s]!
+    const s = input.colorOrder === 'RGB' ? c : 2 - c // BGR reads source channels 2, 1, 0
     const raw = input.dtype === 'uint8'
-    const half = input.dtype === 'float16'
-    for (let i = 0; i < plane; i++) {
-      const p = pixels[3 * i + s]!
-      const at = nchw ? base + c * plane + i : base + 3 * i + c
-      out[at] = raw ? p : half ? toFloat16Bits(p * mul + add) : p * mul + add
-    }
+    const at = nchw ? base + c * plane : base + c
+    const mul = raw ? 1 : input.scale / input.std[s]!
+    const add = raw ? 0 : -input.mean[s]! / input.std[s]!
+    const map = { s, at, step: nchw ? 1 : 3, mul, add }
+    if (out instanceof Uint16Array) writeHalfBits(out, pixels, map)
+    else writeChannel(out, pixels, map)
+  }
+}
+
+/** Source channel, first output index, output stride, and the affine map of one channel. */
+interface ChannelMap {
+  readonly s: number
+  readonly at: number
+  readonly step: number
+  readonly mul: number
+  readonly add: number
+}
+
+// One tight loop per target type rather than a branch per value.
+function writeChannel(out: Float32Array | Uint8Array, pixels: Uint8Array, m: ChannelMap): void {
+  const { step, mul, add } = m
+  for (let p = m.s, at = m.at; p < pixels.length; p += 3, at += step) {
+    out[at] = pixels[p]! * mul + add
+  }
+}
+
+function writeHalfBits(out: Uint16Array, pixels: Uint8Array, m: ChannelMap): void {
+  const { step, mul, add } = m
+  for (let p = m.s, at = m.at; p < pixels.length; p += 3, at += step) {
+    out[at] = toFloat16Bits(pixels[p]! * mul + add)
   }
 }

@@ -46,11 +46,12 @@ export const STATUS: Record<ApiErrorCode | PreprocessErrorCode, ContentfulStatus
   UNSUPPORTED_MEDIA_TYPE: 415,
   UNSUPPORTED_IMAGE: 415,
   UNDECODABLE_IMAGE: 422,
-  DECODE_TIMEOUT: 422,
   NOT_FOUND: 404,
   UNAUTHORIZED: 401,
   INVALID_TENSOR: 400,
   NOT_READY: 503,
+  // the per-image deadline counts the wait for a decoder thread: under load it is an overload
+  DECODE_TIMEOUT: 503,
   OVERLOADED: 503,
   INVALID_MODEL_CONFIG: 500,
   INTERNAL: 500,
@@ -73,14 +74,11 @@ export function errorHandler(logger: Logger): ErrorHandler {
     const requestId = c.get('requestId') as string | undefined
     if (err instanceof ApiError || err instanceof PreprocessError) {
       const status = STATUS[err.code]
-      const level = status >= 500 ? 'error' : 'info'
+      // 503s (overload, loading) are expected under load: warn, not error
+      const level = status === 503 ? 'warn' : status >= 500 ? 'error' : 'info'
       logger[level]({ requestId, code: err.code, status }, err.message)
-      return errorResponse(
-        c,
-        err.code,
-        err.message,
-        err instanceof ApiError ? err.retryAfter : undefined
-      )
+      const retryAfter = err instanceof ApiError ? err.retryAfter : status === 503 ? 1 : undefined
+      return errorResponse(c, err.code, err.message, retryAfter)
     }
     if (err instanceof HTTPException && err.status < 500) {
       logger.info({ requestId, status: err.status }, err.message)

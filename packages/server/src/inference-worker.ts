@@ -44,6 +44,15 @@ export type WorkerReply =
   | { readonly type: 'failed'; readonly id: number; readonly message: string }
   | { readonly type: 'fatal'; readonly message: string }
 
+// onnxruntime-node 1.30 wraps float16 data in the platform Float16Array when one exists (Node 24),
+// which its native binding then reads as 0 bytes (microsoft/onnxruntime#32323). Creating the first
+// float16 tensor without Float16Array makes it keep Uint16Array storage for the whole process.
+const globals = globalThis as { Float16Array?: unknown }
+const float16Array = globals.Float16Array
+delete globals.Float16Array
+new ort.Tensor('float16', new Uint16Array(1), [1])
+globals.Float16Array = float16Array
+
 const port = parentPort
 if (!port) throw new Error('inference-worker must run in a worker thread')
 const init = workerData as WorkerInit

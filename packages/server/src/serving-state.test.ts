@@ -1,6 +1,6 @@
+import { readFile } from 'node:fs/promises'
 import { decodeImage } from '@resnet/preprocess'
 import { IMAGES_DIR } from '@resnet/test-support'
-import { readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
 import type { InferenceModel } from './model.js'
 import { ServingState } from './serving-state.js'

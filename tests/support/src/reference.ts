@@ -13,7 +13,10 @@ export function referencePhotos(): string[] {
 /** torchvision's Resize(256) + CenterCrop(224) of a fixture photo, as 224x224 HWC RGB bytes. */
 export async function referencePixels(photo: string): Promise<Uint8Array> {
   const png = await readFile(new URL(photo.replace(/\.\w+$/, '.png'), REFERENCE_DIR))
-  const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true })
+  // the stored numbers, never colour-managed: Pillow ignores ICC profiles, so must the reference
+  const { data, info } = await sharp(png, { ignoreIcc: true })
+    .raw()
+    .toBuffer({ resolveWithObject: true })
   if (info.width !== 224 || info.height !== 224 || info.channels !== 3) {
     throw new Error(`reference crop for ${photo} is ${info.width}x${info.height}x${info.channels}`)
   }

@@ -7,7 +7,10 @@ export interface Encoded {
 }
 
 /** ONNX TensorProto.DataType / TensorProto elem_type values used here. */
-export const OnnxDataType = { FLOAT: 1 } as const
+export const OnnxDataType = { FLOAT: 1, UINT8: 2, FLOAT16: 10 } as const
+
+/** One of the {@link OnnxDataType} values. */
+export type OnnxDataTypeValue = (typeof OnnxDataType)[keyof typeof OnnxDataType]
 
 /** ONNX AttributeProto.AttributeType values used here. */
 export const OnnxAttributeType = { FLOAT: 1, INT: 2, INTS: 7 } as const
@@ -34,10 +37,12 @@ export interface TensorSpec {
   readonly data: Float32Array
 }
 
-/** A float32 graph input or output; a string dim is symbolic (dim_param), a number is fixed. */
+/** A graph input or output; a string dim is symbolic (dim_param), a number is fixed. */
 export interface ValueInfoSpec {
   readonly name: string
   readonly shape: readonly (number | string)[]
+  /** Element type. @default OnnxDataType.FLOAT */
+  readonly elemType?: OnnxDataTypeValue
 }
 
 /** A GraphProto: nodes in topological order, initializers, inputs and outputs. */
@@ -180,7 +185,8 @@ function encodeValueInfo(v: ValueInfoSpec): Encoded {
   const dims = v.shape.map((d) =>
     messageField(1, typeof d === 'number' ? varintField(1, d) : stringField(2, d))
   )
-  const tensorType = message(varintField(1, OnnxDataType.FLOAT), messageField(2, message(...dims)))
+  const elemType = v.elemType ?? OnnxDataType.FLOAT
+  const tensorType = message(varintField(1, elemType), messageField(2, message(...dims)))
   return message(stringField(1, v.name), messageField(2, messageField(1, tensorType)))
 }
 
