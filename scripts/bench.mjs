@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const out = path.join(root, '.artifacts', 'bench')
-rmSync(out, { recursive: true, force: true })
+// a filtered run (`pnpm bench --filter=x`) keeps the other workspaces' sections
+if (process.argv.length <= 2) rmSync(out, { recursive: true, force: true })
 mkdirSync(out, { recursive: true })
 
 const run = spawnSync(

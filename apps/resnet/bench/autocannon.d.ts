@@ -2,7 +2,7 @@
 declare module 'autocannon' {
   import type { EventEmitter } from 'node:events'
 
-  interface Histogram {
+  export interface Histogram {
     readonly average: number
     readonly mean: number
     readonly p50: number
@@ -12,7 +12,7 @@ declare module 'autocannon' {
     readonly sent?: number
   }
 
-  interface Request {
+  export interface Request {
     readonly method?: string
     readonly path?: string
     readonly headers?: Record<string, string>
@@ -20,7 +20,7 @@ declare module 'autocannon' {
     onResponse?(status: number, body: string, context: Record<string, unknown>): void
   }
 
-  interface Options {
+  export interface Options {
     readonly url: string
     readonly connections?: number
     readonly duration?: number
@@ -34,7 +34,7 @@ declare module 'autocannon' {
     readonly excludeErrorStats?: boolean
   }
 
-  interface Result {
+  export interface Result {
     readonly requests: Histogram
     readonly latency: Histogram
     readonly duration: number
@@ -44,7 +44,7 @@ declare module 'autocannon' {
     readonly statusCodeStats: Record<string, { count: number }>
   }
 
-  interface Instance extends EventEmitter, PromiseLike<Result> {
+  export interface Instance extends EventEmitter, PromiseLike<Result> {
     stop(): void
     on(
       event: 'response',
@@ -54,6 +54,6 @@ declare module 'autocannon' {
     on(event: string, listener: (...args: never[]) => void): this
   }
 
-  function autocannon(options: Options): Instance
+  export function autocannon(options: Options): Instance
   export default autocannon
 }

@@ -1,12 +1,21 @@
 // Load phases against a running server: closed loop at N connections, open-ish loop at a rate,
 // a mixed soak; each with the server's CPU, /metrics deltas and an optional /healthz prober.
+import { Agent, request } from 'node:http'
 import { cpus } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import autocannon from 'autocannon'
 import type { Request as CannonRequest } from 'autocannon'
 import type { ChildServer } from './children.ts'
 import type { ProbeInit, ProbeReport } from './probe-worker.ts'
-import { cpuSeconds, machineTicks, metric, rssBytes, summarize } from './util.ts'
+import {
+  cpuSeconds,
+  machineTicks,
+  metric,
+  rssBytes,
+  sleep,
+  summarize,
+  waitForQuiet,
+} from './util.ts'
 import type { LatencySummary } from './util.ts'
 
 /** A request body and its headers, built once and sent many times. */
@@ -33,9 +42,14 @@ export interface HealthzResult extends LatencySummary {
 }
 
 export interface PhaseResult {
+  readonly generator: 'autocannon' | 'open-loop'
   readonly connections: number
+  /** Most requests outstanding at once (autocannon: its connections). */
+  readonly peakInFlight: number
   readonly overallRate: number | undefined
   readonly durationS: number
+  /** Requests started per second. */
+  readonly sentPerS: number
   /** Responses received per second, any status. */
   readonly responsesPerS: number
   /** 2xx responses per second: throughput, or goodput under overload. */
@@ -47,9 +61,17 @@ export interface PhaseResult {
   readonly timeouts: number
   readonly latencyAll: LatencySummary
   readonly latencyOk: LatencySummary
+  /** Open loop only: accepted latency counted from the scheduled start (client queueing included). */
+  readonly latencyOkFromSchedule: LatencySummary | undefined
   readonly serverCpuCores: number
   readonly benchCpuCores: number
   readonly machineBusyCores: number
+  /** CPU used by other processes on the machine (busy - server - bench): interference. */
+  readonly othersCpuCores: number
+  /** Seconds the server needed to go idle after the previous run (abandoned work finishing). */
+  readonly drainS: number
+  /** Seconds waited for other processes to calm down before the run. */
+  readonly quietWaitS: number
   readonly serverRssBytes: number
   /** From the server's /metrics (our server only). */
   readonly meanBatchSize: number | undefined
@@ -92,29 +114,207 @@ class Prober {
 const REASONS = ['queue_full', 'deadline', 'client_gone', 'draining']
 const perWall = (seconds: number, wall: number): number => seconds / wall
 
+/**
+ * Waits until the server uses less than 0.15 cores (abandoned requests of the last run done),
+ * for at most `maxMs`; returns the seconds waited.
+ */
+export async function waitIdle(server: ChildServer, maxMs = 15_000): Promise<number> {
+  const t0 = performance.now()
+  let quiet = 0
+  let last = cpuSeconds(server.pid)
+  while (performance.now() - t0 < maxMs && quiet < 2) {
+    await sleep(200)
+    const now = cpuSeconds(server.pid)
+    quiet = now - last < 0.03 ? quiet + 1 : 0
+    last = now
+  }
+  return (performance.now() - t0) / 1000
+}
+
 export interface LoadOptions {
   readonly upload: Upload
+  /** Closed loop: connections. Open loop: most sockets the client may open. */
   readonly connections: number
   readonly durationS: number
   readonly warmupS: number
-  /** Requests per second over all connections (autocannon's overallRate); unset: closed loop. */
+  /**
+   * Requests per second offered. With `generator: 'autocannon'` this is autocannon's
+   * overallRate (each connection sends its share in a burst at the start of every second, and
+   * waits for each answer); unset: closed loop.
+   */
   readonly overallRate?: number
+  /**
+   * 'autocannon' (default), or 'open-loop': our own node:http client that starts requests
+   * evenly spaced at `overallRate`, whether or not earlier ones have been answered; latency
+   * counts from the scheduled start (client-side queueing included).
+   */
+  readonly generator?: 'autocannon' | 'open-loop'
   /** Probe /healthz at this many requests per second during the measured part. */
   readonly probeRate?: number
 }
 
-/** Runs a warm-up then a measured autocannon run against `POST /predict`. */
-export async function runLoad(server: ChildServer, options: LoadOptions): Promise<PhaseResult> {
-  const base = {
+interface Driven {
+  readonly statusCounts: Record<string, number>
+  readonly okMs: number[]
+  readonly okFromScheduleMs: number[] | undefined
+  readonly allMs: number[]
+  readonly errors: number
+  readonly timeouts: number
+  readonly durationS: number
+  readonly sent: number
+  readonly peakInFlight: number
+}
+
+async function driveAutocannon(
+  server: ChildServer,
+  options: LoadOptions,
+  durationS: number
+): Promise<Driven> {
+  const okMs: number[] = []
+  const allMs: number[] = []
+  let sent = 0
+  const run = autocannon({
     url: `${server.url}/predict`,
     method: 'POST',
     body: options.upload.body,
     headers: options.upload.headers,
     connections: options.connections,
     timeout: 10,
+    duration: durationS,
     ...(options.overallRate ? { overallRate: options.overallRate } : {}),
+  })
+  run.on('response', (_client, status, _bytes, ms) => {
+    allMs.push(ms)
+    if (status >= 200 && status < 300) okMs.push(ms)
+  })
+  run.on('reqError', () => {
+    sent++
+  })
+  const result = await run
+  const statusCounts: Record<string, number> = {}
+  for (const [code, { count }] of Object.entries(result.statusCodeStats)) {
+    statusCounts[code] = Number(count)
   }
-  if (options.warmupS > 0) await autocannon({ ...base, duration: options.warmupS })
+  sent += allMs.length
+  return {
+    statusCounts,
+    okMs,
+    okFromScheduleMs: undefined,
+    allMs,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    durationS: result.duration,
+    sent,
+    peakInFlight: options.connections,
+  }
+}
+
+async function driveOpenLoop(
+  server: ChildServer,
+  options: LoadOptions,
+  durationS: number
+): Promise<Driven> {
+  const rate = options.overallRate ?? 1
+  const { hostname, port } = new URL(server.url)
+  const agent = new Agent({ keepAlive: true, maxSockets: options.connections })
+  const headers = {
+    ...options.upload.headers,
+    'content-length': String(options.upload.body.length),
+  }
+  const statusCounts: Record<string, number> = {}
+  const okMs: number[] = []
+  const okFromScheduleMs: number[] = []
+  const allMs: number[] = []
+  let errors = 0
+  let timeouts = 0
+  let inFlight = 0
+  let peakInFlight = 0
+  const pending = new Set<Promise<void>>()
+  const fire = (scheduled: number): void => {
+    inFlight++
+    peakInFlight = Math.max(peakInFlight, inFlight)
+    const done = new Promise<void>((resolve) => {
+      const finish = (): void => {
+        inFlight--
+        resolve()
+      }
+      const req = request(
+        { agent, hostname, port, path: '/predict', method: 'POST', headers, timeout: 10_000 },
+        (res) => {
+          res.resume()
+          res.once('end', () => {
+            const now = performance.now()
+            const status = res.statusCode ?? 0
+            statusCounts[status] = (statusCounts[status] ?? 0) + 1
+            allMs.push(now - sentAt)
+            if (status >= 200 && status < 300) {
+              okMs.push(now - sentAt)
+              okFromScheduleMs.push(now - scheduled)
+            }
+            finish()
+          })
+          res.once('error', () => {
+            errors++
+            finish()
+          })
+        }
+      )
+      // from the moment a socket is free to send on (comparable with autocannon's times)
+      let sentAt = scheduled
+      req.once('socket', () => {
+        sentAt = performance.now()
+      })
+      req.once('timeout', () => {
+        timeouts++
+        req.destroy(new Error('timeout'))
+      })
+      req.once('error', () => {
+        errors++
+        finish()
+      })
+      req.end(options.upload.body)
+    })
+    pending.add(done)
+    void done.finally(() => pending.delete(done))
+  }
+  const total = Math.floor(durationS * rate)
+  let sent = 0
+  const t0 = performance.now()
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate))
+      while (sent < due) fire(t0 + (sent++ / rate) * 1000)
+      if (sent >= total) {
+        clearInterval(timer)
+        resolve()
+      }
+    }, 2)
+  })
+  // answers to requests offered in the window still count; give up on them after 10 s
+  await Promise.race([Promise.allSettled([...pending]), sleep(10_000)])
+  agent.destroy()
+  return {
+    statusCounts,
+    okMs,
+    okFromScheduleMs,
+    allMs,
+    errors,
+    timeouts,
+    durationS,
+    sent,
+    peakInFlight,
+  }
+}
+
+/** Runs a warm-up then a measured run against `POST /predict`, with server-side measurements. */
+export async function runLoad(server: ChildServer, options: LoadOptions): Promise<PhaseResult> {
+  const drive = (durationS: number): Promise<Driven> =>
+    options.generator === 'open-loop'
+      ? driveOpenLoop(server, options, durationS)
+      : driveAutocannon(server, options, durationS)
+  const drainS = await waitIdle(server)
+  const quietWaitS = await waitForQuiet(server.pid)
+  if (options.warmupS > 0) await drive(options.warmupS)
   if (!server.running) throw new Error(`${server.label} died during warm-up:\n${server.log}`)
 
   const before = await scrape(server)
@@ -125,14 +325,7 @@ export async function runLoad(server: ChildServer, options: LoadOptions): Promis
   const bench0 = process.cpuUsage()
   const machine0 = machineTicks()
   const t0 = performance.now()
-  const okMs: number[] = []
-  const allMs: number[] = []
-  const run = autocannon({ ...base, duration: options.durationS })
-  run.on('response', (_client, status, _bytes, ms) => {
-    allMs.push(ms)
-    if (status >= 200 && status < 300) okMs.push(ms)
-  })
-  const result = await run
+  const result = await drive(options.durationS)
   const wall = (performance.now() - t0) / 1000
   const serverCpu = cpuSeconds(server.pid) - cpu0
   const bench = process.cpuUsage(bench0)
@@ -141,10 +334,6 @@ export async function runLoad(server: ChildServer, options: LoadOptions): Promis
   const after = await scrape(server)
   if (!server.running) throw new Error(`${server.label} died during the run:\n${server.log}`)
 
-  const statusCounts: Record<string, number> = {}
-  for (const [code, { count }] of Object.entries(result.statusCodeStats)) {
-    statusCounts[code] = Number(count)
-  }
   const delta = (name: string, labels = ''): number =>
     after && before ? metric(after, name, labels) - (metric(before, name, labels) || 0) : NaN
   const batches = delta('inference_batch_size_count')
@@ -156,21 +345,34 @@ export async function runLoad(server: ChildServer, options: LoadOptions): Promis
       : undefined
   const machineShare =
     (machine1.busy - machine0.busy) / Math.max(1, machine1.total - machine0.total)
+  const { okMs, allMs, durationS } = result
   return {
+    generator: options.generator ?? 'autocannon',
     connections: options.connections,
+    peakInFlight: result.peakInFlight,
     overallRate: options.overallRate,
-    durationS: result.duration,
-    responsesPerS: allMs.length / result.duration,
-    okPerS: okMs.length / result.duration,
-    statusCounts,
-    non2xx: result.non2xx,
+    durationS,
+    sentPerS: result.sent / durationS,
+    responsesPerS: allMs.length / durationS,
+    okPerS: okMs.length / durationS,
+    statusCounts: result.statusCounts,
+    non2xx: allMs.length - okMs.length,
     errors: result.errors,
     timeouts: result.timeouts,
     latencyAll: summarize(allMs),
     latencyOk: summarize(okMs),
+    latencyOkFromSchedule: result.okFromScheduleMs ? summarize(result.okFromScheduleMs) : undefined,
     serverCpuCores: perWall(serverCpu, wall),
     benchCpuCores: perWall((bench.user + bench.system) / 1e6, wall),
     machineBusyCores: machineShare * cpus().length,
+    othersCpuCores: Math.max(
+      0,
+      machineShare * cpus().length -
+        perWall(serverCpu, wall) -
+        perWall((bench.user + bench.system) / 1e6, wall)
+    ),
+    drainS,
+    quietWaitS,
     serverRssBytes: rssBytes(server.pid),
     meanBatchSize: after ? delta('inference_batch_size_sum') / batches : undefined,
     loopLagP99Ms: after ? metric(after, 'nodejs_eventloop_lag_p99_seconds') * 1000 : undefined,
@@ -202,6 +404,14 @@ export interface SoakResult {
   readonly errors: number
   readonly timeouts: number
   readonly count5xx: number
+  /** The first few 5xx answers: input name, status and body. */
+  readonly first5xx: readonly {
+    readonly input: string
+    readonly status: number
+    readonly body: string
+  }[]
+  /** rejected_requests_total by reason over the soak, from the server's /metrics. */
+  readonly rejected: Record<string, number> | undefined
   readonly rssAfterFirst: { readonly requests: number; readonly bytes: number }
   readonly rssEndBytes: number
   readonly rssEndIdleBytes: number
@@ -218,14 +428,18 @@ export async function runSoak(
   firstN: number
 ): Promise<SoakResult> {
   const byInput: Record<string, Record<string, number>> = {}
+  const first5xx: { input: string; status: number; body: string }[] = []
   const requests: CannonRequest[] = inputs.map((input) => ({
     method: 'POST',
     path: input.path,
     headers: input.headers,
     body: input.body,
-    onResponse: (status: number) => {
+    onResponse: (status: number, body: string) => {
       const counts = (byInput[input.name] ??= {})
       counts[status] = (counts[status] ?? 0) + 1
+      if (status >= 500 && first5xx.length < 5) {
+        first5xx.push({ input: input.name, status, body: body.slice(0, 300) })
+      }
     },
   }))
   let done = 0
@@ -234,6 +448,8 @@ export async function runSoak(
   const sampler = setInterval(() => {
     samples.push({ requests: done, bytes: rssBytes(server.pid) })
   }, 1000)
+  await waitForQuiet(server.pid)
+  const before = await scrape(server)
   const t0 = performance.now()
   try {
     const run = autocannon({
@@ -252,6 +468,17 @@ export async function runSoak(
     const durationS = (performance.now() - t0) / 1000
     await new Promise((r) => setTimeout(r, 2000))
     const rssEndIdleBytes = rssBytes(server.pid)
+    const after = await scrape(server)
+    const rejected =
+      before && after
+        ? Object.fromEntries(
+            REASONS.map((r) => {
+              const label = `reason="${r}"`
+              const n = metric(after, 'rejected_requests_total', label)
+              return [r, (n || 0) - (metric(before, 'rejected_requests_total', label) || 0)]
+            })
+          )
+        : undefined
     if (!server.running) throw new Error(`${server.label} died during the soak:\n${server.log}`)
     const statusCounts: Record<string, number> = {}
     for (const [code, { count }] of Object.entries(result.statusCodeStats)) {
@@ -269,6 +496,8 @@ export async function runSoak(
       errors: result.errors,
       timeouts: result.timeouts,
       count5xx,
+      first5xx,
+      rejected,
       rssAfterFirst: { requests: firstN, bytes: rssAfterFirst },
       rssEndBytes,
       rssEndIdleBytes,

@@ -11,6 +11,7 @@ export interface ProbeInit {
 }
 
 export interface ProbeReport {
+  /** Answered probes' latencies; a probe that fails or times out counts as `timeoutMs`. */
   readonly latenciesMs: number[]
   readonly failures: number
   /** p99 of this worker's own event-loop delay: the prober's measurement noise floor. */
@@ -31,10 +32,11 @@ const probe = (): void => {
   const p = fetch(init.url, { signal: AbortSignal.timeout(init.timeoutMs) })
     .then(async (res) => {
       await res.arrayBuffer()
-      if (res.status === 200) latenciesMs.push(performance.now() - started)
-      else failures++
+      latenciesMs.push(performance.now() - started)
+      if (res.status !== 200) failures++
     })
     .catch(() => {
+      latenciesMs.push(Math.max(init.timeoutMs, performance.now() - started))
       failures++
     })
     .finally(() => pending.delete(p))

@@ -34,19 +34,28 @@ export function startModelPoller(
 
   const reload = async (): Promise<boolean> => {
     let opened: InferenceModel | undefined
+    let fetched: ModelBundle | undefined
     try {
       const bundle = await fetchBundle(config)
-      if (sameVersion(bundle, serving) || life.stopped) return false
+      if (sameVersion(bundle, serving) || life.stopped) {
+        await bundle.release() // this lookup's lease; `serving` keeps its own
+        return false
+      }
+      fetched = bundle
       logger.info({ version: bundle.version, sha256: bundle.sha256 }, 'new model version: loading')
       opened = await openBundle(bundle, config, logger)
       if (isStopped()) throw new Error('stopping')
       state.setModel(opened)
+      const previous = serving
       serving = bundle
+      fetched = undefined
+      await previous.release() // the old version may now be evicted from the cache
       state.metrics.modelReloads.inc({ result: 'success' })
       logger.info({ model: opened.info }, 'model swapped')
       return true
     } catch (err) {
       await opened?.close()
+      await fetched?.release()
       if (isStopped()) return false
       state.metrics.modelReloads.inc({ result: 'failure' })
       logger.error({ err }, 'model reload failed; still serving the current version')
@@ -66,6 +75,7 @@ export function startModelPoller(
       life.stopped = true
       clearInterval(timer)
       await running
+      await serving.release()
     },
   }
 }

@@ -1,11 +1,12 @@
 /** Writes a stream to a file atomically: temp file in the same directory, verify, fsync, rename. */
-import { createHash, randomUUID } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
 import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { Transform } from 'node:stream'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { tempPathFor } from './cache-layout.js'
 import { ModelLoaderError } from './errors.js'
 
 /** What the bytes must match; a mismatch discards the temp file and nothing is renamed. */
@@ -21,10 +22,8 @@ export interface WrittenFile {
   readonly sha256: string
 }
 
-const tempPathFor = (target: string): string =>
-  path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomUUID()}.tmp`)
-
-async function fsyncDir(dir: string): Promise<void> {
+/** fsyncs a directory, so a rename inside it survives a crash. */
+export async function fsyncDir(dir: string): Promise<void> {
   const handle = await open(dir, 'r')
   try {
     await handle.sync()
@@ -91,6 +90,7 @@ export async function writeJsonAtomically(target: string, value: unknown): Promi
   try {
     await writeFile(temp, JSON.stringify(value, null, 2) + '\n', { flush: true })
     await rename(temp, target)
+    await fsyncDir(path.dirname(target))
   } catch (err) {
     await rm(temp, { force: true })
     throw err

@@ -1,11 +1,28 @@
 /** What a loaded model looks like on local disk, and the file names a bundle may hold. */
 
-/** File names a bundle directory (or S3 prefix) may hold; anything else is ignored. */
+/**
+ * File names a bundle directory (or S3 prefix) may hold; anything else is ignored. `SHA256SUMS`
+ * (the output of `sha256sum model.onnx labels.txt config.json`) makes the loader verify each file.
+ */
 export const BUNDLE_FILES = {
   model: 'model.onnx',
   labels: 'labels.txt',
   config: 'config.json',
+  checksums: 'SHA256SUMS',
 } as const
+
+/** Where the files of a bundle came from on this load. */
+export type BundleOrigin =
+  /** Fetched over the network now. */
+  | 'download'
+  /** An unchanged version already in the cache (only the listing was fetched). */
+  | 'cache'
+  /** The source could not be reached: the last verified cached copy (a warning is logged). */
+  | 'offline-cache'
+  /** A local path, used in place. */
+  | 'local'
+  /** The generated demo model. */
+  | 'demo'
 
 /** A model on local disk, ready to open, with the identity of what was loaded. */
 export interface ModelBundle {
@@ -17,7 +34,10 @@ export interface ModelBundle {
   readonly configPath: string | undefined
   /** A name derived from the URI (last path segment without `.onnx`). */
   readonly name: string
-  /** The source's version: S3 ETag (or a digest of the bundle's ETags), HTTP ETag, or content hash. */
+  /**
+   * The source's version: S3 VersionId when pinned, else the S3 ETag (or a digest of the bundle's
+   * ETags), HTTP ETag or Last-Modified, or a content hash for local files.
+   */
   readonly version: string
   /** sha256 of model.onnx, hex. */
   readonly sha256: string
@@ -25,4 +45,13 @@ export interface ModelBundle {
   readonly uri: string
   /** Bytes fetched over the network for this load: 0 when everything came from the cache. */
   readonly downloadedBytes: number
+  /** How the files got here. */
+  readonly origin: BundleOrigin
+  /** What verified model.onnx besides its size, e.g. `['S3 ETag (MD5)']` or `['SHA256SUMS']`. */
+  readonly verifiedBy: readonly string[]
+  /**
+   * Every bundle from `loadModel` marks its cache entry in use: eviction and cleanup never touch
+   * it until `release()` is called (idempotent; a no-op for local and demo bundles).
+   */
+  release(): Promise<void>
 }

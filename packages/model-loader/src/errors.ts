@@ -1,12 +1,19 @@
 /** Errors thrown by @resnet/model-loader, each with a stable code to branch on. */
 
-/** Stable codes for everything this package throws; safe to branch on. */
+/**
+ * Stable codes for everything this package throws; safe to branch on.
+ * - `INVALID_MODEL_URI`, `MODEL_NOT_FOUND`, `INVALID_MODEL`: final, never retried.
+ * - `DOWNLOAD_FAILED`, `INTEGRITY_MISMATCH`, `SOURCE_CHANGED`: retried, then thrown.
+ * - `TIMEOUT`: the overall deadline passed (download or waiting for another process's lock).
+ */
 export type ModelLoaderErrorCode =
   | 'INVALID_MODEL_URI'
   | 'MODEL_NOT_FOUND'
   | 'DOWNLOAD_FAILED'
   | 'INTEGRITY_MISMATCH'
   | 'SOURCE_CHANGED'
+  | 'TIMEOUT'
+  | 'INVALID_MODEL'
 
 /** The one error class of this package: `code` says what went wrong, `message` says where. */
 export class ModelLoaderError extends Error {
@@ -17,4 +24,9 @@ export class ModelLoaderError extends Error {
     super(message, options)
     this.code = code
   }
+}
+
+/** True when `err` is a ModelLoaderError with one of `codes`. */
+export function hasCode(err: unknown, ...codes: readonly ModelLoaderErrorCode[]): boolean {
+  return err instanceof ModelLoaderError && codes.includes(err.code)
 }

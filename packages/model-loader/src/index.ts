@@ -1,21 +1,26 @@
 /**
  * @module @resnet/model-loader
  * Model URI -> verified local files: S3 object or bundle prefix, HTTPS, local path, or a generated
- * demo ResNet-50; downloads go to a disk cache through atomic, verified writes.
+ * demo ResNet-50; downloads go to a disk cache through parallel, resumable, verified writes.
  * @example
  * import { loadModel } from '@resnet/model-loader'
  * const bundle = await loadModel({ uri: process.env.MODEL_URI, cacheDir: '/tmp/models' })
+ * // ... serve bundle.modelPath; when a newer version has replaced it:
+ * await bundle.release()
  */
 export { writeStreamAtomically } from './atomic-write.js'
 export type { ExpectedContent, WrittenFile } from './atomic-write.js'
+export { checkOnnxFile } from './bundle-check.js'
 export { BUNDLE_FILES } from './bundle.js'
-export type { ModelBundle } from './bundle.js'
+export type { BundleOrigin, ModelBundle } from './bundle.js'
 export { ensureDemoBundle } from './demo/demo-bundle.js'
 export type { DemoBundle } from './demo/demo-bundle.js'
 export { ModelLoaderError } from './errors.js'
 export type { ModelLoaderErrorCode } from './errors.js'
 export { loadModel } from './load-model.js'
-export type { LoadModelOptions } from './load-model.js'
+export { DEFAULT_PART_SIZE } from './options.js'
+export type { LoadModelOptions } from './options.js'
+export type { LoaderLogger } from './progress.js'
 export { parseModelUri } from './model-uri.js'
 export type { ModelLocation } from './model-uri.js'
 export { encodeModel, OnnxAttributeType, OnnxDataType } from './demo/onnx-proto.js'

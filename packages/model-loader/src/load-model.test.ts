@@ -57,12 +57,15 @@ describe('loadModel from S3', () => {
     expect(first.configPath).toBeUndefined()
     expect(first.name).toBe('mobilenet')
     expect(first.downloadedBytes).toBeGreaterThan(3_000_000)
+    expect(first.origin).toBe('download')
+    expect(first.verifiedBy).toEqual(['S3 ETag (MD5)'])
     expect(await readFile(first.labelsPath!, 'utf8')).toBe(await readFile(LABELS, 'utf8'))
 
     const gets = countGets(s3.client)
     const second = await loadModel({ uri, cacheDir, s3Client: s3.client })
     expect(gets.count).toBe(0)
     expect(second.downloadedBytes).toBe(0)
+    expect(second.origin).toBe('cache')
     expect(second.modelPath).toBe(first.modelPath)
     expect(second.version).toBe(first.version)
   })
@@ -132,6 +135,7 @@ describe('loadModel from a local path', () => {
   it('uses a bundle directory in place, with its labels, versioned by content', async () => {
     const bundle = await loadModel({ uri: MOBILENET_DIR, cacheDir })
     expect(bundle.modelPath).toBe(MODEL)
+    expect(bundle.origin).toBe('local')
     expect(bundle.labelsPath).toBe(LABELS)
     expect(bundle.version).toBe(modelSha.slice(0, 12))
     expect(bundle.name).toBe('mobilenetv2-int8')

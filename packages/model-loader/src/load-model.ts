@@ -3,70 +3,157 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { S3Client } from '@aws-sdk/client-s3'
 import type { ModelBundle } from './bundle.js'
 import { ensureDemoBundle } from './demo/demo-bundle.js'
-import { ModelLoaderError } from './errors.js'
-import { httpsSource } from './https-source.js'
+import { hasCode, ModelLoaderError } from './errors.js'
+import { httpsIdentity, httpsSource } from './https-source.js'
 import { loadLocal } from './local-source.js'
 import { parseModelUri } from './model-uri.js'
+import type { ModelLocation } from './model-uri.js'
+import { loadOfflineCopy } from './offline.js'
+import type { OfflineSource } from './offline.js'
+import { partSettings } from './options.js'
+import type { LoadModelOptions } from './options.js'
 import { materializeRemote } from './remote-cache.js'
-import { s3Source } from './s3-source.js'
+import { backoffMs, httpStatusOf } from './retry.js'
+import { s3Identity, s3Source } from './s3-source.js'
 
-/** Options for {@link loadModel}. */
-export interface LoadModelOptions {
-  /** `s3://bucket/key.onnx`, `s3://bucket/prefix/`, `https://...`, a local path; unset: the demo. */
-  readonly uri?: string | undefined
-  /** Where downloaded (and generated) models are cached. */
-  readonly cacheDir: string
-  /** S3 client to use. @default new S3Client({}) (the SDK's standard credential/region chain) */
-  readonly s3Client?: S3Client
-  /** fetch for https:// sources. @default globalThis.fetch */
-  readonly fetch?: typeof fetch
-  /** Attempts for transient failures (changed source, checksum mismatch, network). @default 3 */
-  readonly attempts?: number
-}
+type RemoteLocation = Exclude<ModelLocation, { kind: 'local' }>
 
-const FINAL_CODES = new Set(['INVALID_MODEL_URI', 'MODEL_NOT_FOUND'])
+let sharedClient: S3Client | undefined
 
+/**
+ * One client per process for every load without `s3Client`: a poll every few seconds reuses its
+ * credentials (the ECS task role) and connections. Idle keep-alive sockets do not hold the
+ * process open (Node's agent unrefs them).
+ */
+const defaultS3Client = (): S3Client =>
+  (sharedClient ??= new S3Client({ requestHandler: { connectionTimeout: 10_000 } }))
+
+const FINAL_CODES = ['INVALID_MODEL_URI', 'MODEL_NOT_FOUND', 'INVALID_MODEL', 'TIMEOUT'] as const
+
+/** Errors another attempt cannot fix: bad URI, missing model, invalid file, 4xx (but 408/429). */
 const isFinal = (err: unknown): boolean => {
-  if (err instanceof ModelLoaderError) return FINAL_CODES.has(err.code)
-  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode
+  if (err instanceof ModelLoaderError) {
+    if (err.code === 'DOWNLOAD_FAILED' && err.cause !== undefined) return isFinal(err.cause)
+    return hasCode(err, ...FINAL_CODES)
+  }
+  const status = httpStatusOf(err)
   return status !== undefined && status >= 400 && status < 500 && status !== 429 && status !== 408
 }
 
-async function loadOnce(options: LoadModelOptions, uri: string): Promise<ModelBundle> {
-  const location = parseModelUri(uri)
-  switch (location.kind) {
-    case 'local':
-      return loadLocal(location.path, uri)
-    case 'https':
-      return materializeRemote(options.cacheDir, await httpsSource(location.url, options.fetch))
-    default: {
-      const client = options.s3Client ?? new S3Client({})
-      return materializeRemote(options.cacheDir, await s3Source(client, location, uri))
+async function loadRemoteOnce(
+  options: LoadModelOptions,
+  loc: RemoteLocation,
+  uri: string,
+  signal: AbortSignal
+): Promise<ModelBundle> {
+  const ctx = {
+    cacheDir: options.cacheDir,
+    settings: partSettings(options),
+    logger: options.logger,
+    signal,
+    maxCacheBytes: options.maxCacheBytes,
+    sha256: options.sha256,
+  }
+  if (loc.kind === 'https') {
+    return materializeRemote(ctx, await httpsSource(loc.url, options.fetch ?? fetch, signal))
+  }
+  const client = options.s3Client ?? defaultS3Client()
+  return materializeRemote(ctx, await s3Source(client, loc, uri, signal))
+}
+
+async function withAttempts(
+  options: LoadModelOptions,
+  signal: AbortSignal,
+  once: () => Promise<ModelBundle>
+): Promise<ModelBundle> {
+  const attempts = Math.max(options.attempts ?? 3, 1)
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await once()
+    } catch (err) {
+      if (attempt >= attempts || isFinal(err) || signal.aborted) throw err
+      const delayMs = backoffMs(attempt, { baseMs: options.retryBaseDelayMs ?? 200 })
+      const reason = (err as Error).message
+      options.logger?.warn(
+        { uri: options.uri, attempt, delayMs: Math.round(delayMs), reason },
+        'model load failed: retrying'
+      )
+      await sleep(delayMs, undefined, { signal })
     }
   }
 }
 
+/** The error to throw: TIMEOUT past the deadline, the caller's reason if cancelled, else a ModelLoaderError. */
+function finalError(
+  err: unknown,
+  uri: string,
+  deadline: AbortSignal,
+  options: LoadModelOptions
+): unknown {
+  if (options.signal?.aborted) return options.signal.reason
+  if (deadline.aborted) {
+    const msg = `Loading the model from ${uri} did not finish within ${options.timeoutMs ?? 600_000} ms`
+    return new ModelLoaderError('TIMEOUT', msg, { cause: err })
+  }
+  if (err instanceof ModelLoaderError) return err
+  const msg = `Could not load the model from ${uri}: ${(err as Error).message}`
+  return new ModelLoaderError('DOWNLOAD_FAILED', msg, { cause: err })
+}
+
+function offlineSource(loc: RemoteLocation, uri: string): OfflineSource {
+  if (loc.kind === 'https') return { uri, kind: 'https', ...httpsIdentity(loc.url) }
+  const version = loc.kind === 's3-object' ? loc.versionId : undefined
+  return { uri, kind: 's3', ...s3Identity(loc), version }
+}
+
+async function loadRemote(
+  options: LoadModelOptions,
+  location: RemoteLocation,
+  uri: string
+): Promise<ModelBundle> {
+  const deadline = AbortSignal.timeout(options.timeoutMs ?? 600_000)
+  const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline
+  try {
+    return await withAttempts(options, signal, () => loadRemoteOnce(options, location, uri, signal))
+  } catch (err) {
+    const error = finalError(err, uri, deadline, options)
+    const fallback = options.offlineFallback !== false && !options.signal?.aborted
+    if (!fallback || hasCode(error, 'INVALID_MODEL_URI', 'MODEL_NOT_FOUND', 'INVALID_MODEL'))
+      throw error
+    const copy = await loadOfflineCopy(options.cacheDir, offlineSource(location, uri))
+    if (!copy) throw error
+    const fields = {
+      uri,
+      version: copy.version,
+      sha256: copy.sha256,
+      reason: (error as Error).message,
+    }
+    options.logger?.warn(
+      fields,
+      'model source unreachable: starting from the last verified cached copy'
+    )
+    return copy
+  }
+}
+
 /**
- * Loads the model bundle named by `uri` into the cache and returns where it is. A cached copy
- * whose source version (ETag) is unchanged is reused without downloading.
+ * Loads the model bundle named by `options.uri` into the cache and returns where it is. A cached
+ * copy whose source version is unchanged is reused after a HEAD or List only. Call
+ * `bundle.release()` when the bundle is no longer in use.
  * @example const bundle = await loadModel({ uri: 's3://models/resnet50/', cacheDir: '/tmp/models' })
  */
 export async function loadModel(options: LoadModelOptions): Promise<ModelBundle> {
   if (options.uri === undefined || options.uri.trim() === '') {
     const demo = await ensureDemoBundle(options.cacheDir)
-    return { ...(await loadLocal(demo.dir, 'demo:resnet50')), name: 'demo-resnet50' }
+    const local = await loadLocal(demo.dir, 'demo:resnet50', { check: false })
+    return { ...local, name: 'demo-resnet50', origin: 'demo' }
   }
-  const attempts = options.attempts ?? 3
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await loadOnce(options, options.uri)
-    } catch (err) {
-      if (attempt >= attempts || isFinal(err)) {
-        if (err instanceof ModelLoaderError) throw err
-        const msg = `Could not load the model from ${options.uri} after ${attempt} attempt(s)`
-        throw new ModelLoaderError('DOWNLOAD_FAILED', msg, { cause: err })
-      }
-      await sleep(200 * 2 ** (attempt - 1) * (0.5 + Math.random()))
-    }
-  }
+  const parsed = parseModelUri(options.uri)
+  if (parsed.kind === 'local')
+    return loadLocal(parsed.path, options.uri, { sha256: options.sha256 })
+  const location =
+    parsed.kind === 's3-object' && options.versionId
+      ? { ...parsed, versionId: options.versionId }
+      : parsed
+  return loadRemote(options, location, options.uri)
 }

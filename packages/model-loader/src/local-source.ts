@@ -1,8 +1,11 @@
-/** A model file or bundle directory on local disk, used in place (no copy). */
-import { access, stat } from 'node:fs/promises'
+/** A model file or bundle directory on local disk, used in place (no copy), checked like a download. */
+import { access, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
+import { checkBundleFile } from './bundle-check.js'
 import { BUNDLE_FILES } from './bundle.js'
 import type { ModelBundle } from './bundle.js'
+import { parseSha256Sums, verifyDigests } from './checksums.js'
+import type { ExpectedDigest } from './checksums.js'
 import { ModelLoaderError } from './errors.js'
 import { sha256File } from './hash-file.js'
 
@@ -12,8 +15,48 @@ const present = (file: string): Promise<string | undefined> =>
     () => undefined
   )
 
+/** sha256 by path, size and mtime: a poll of an unchanged local model does not re-read it. */
+const hashed = new Map<string, { key: string; sha256: string }>()
+
+async function sha256Of(file: string): Promise<string> {
+  const { size, mtimeMs } = await stat(file)
+  const key = `${size}:${mtimeMs}`
+  const known = hashed.get(file)
+  if (known?.key === key) return known.sha256
+  const sha256 = await sha256File(file)
+  hashed.set(file, { key, sha256 })
+  return sha256
+}
+
+/** What to check on a local bundle. */
+export interface LocalChecks {
+  /** Expected sha256 of the model. */
+  readonly sha256?: string | undefined
+  /** Sanity-check the files' formats (off for the generated demo). @default true */
+  readonly check?: boolean
+}
+
+async function expectedFor(
+  dir: string | undefined,
+  sha256: string | undefined
+): Promise<ExpectedDigest[]> {
+  const checks: ExpectedDigest[] = []
+  const sumsFile = dir ? await present(path.join(dir, BUNDLE_FILES.checksums)) : undefined
+  const listed = sumsFile
+    ? parseSha256Sums(await readFile(sumsFile, 'utf8')).get(BUNDLE_FILES.model)
+    : undefined
+  if (listed) checks.push({ algorithm: 'sha256', hex: listed, source: BUNDLE_FILES.checksums })
+  if (sha256)
+    checks.push({ algorithm: 'sha256', hex: sha256.toLowerCase(), source: 'the expected sha256' })
+  return checks
+}
+
 /** Resolves a local `.onnx` file or a bundle directory; the version is the model's content hash. */
-export async function loadLocal(target: string, uri: string): Promise<ModelBundle> {
+export async function loadLocal(
+  target: string,
+  uri: string,
+  checks: LocalChecks = {}
+): Promise<ModelBundle> {
   const info = await stat(target).catch((err: unknown) => {
     throw new ModelLoaderError('MODEL_NOT_FOUND', `No model at ${target}`, { cause: err })
   })
@@ -22,15 +65,26 @@ export async function loadLocal(target: string, uri: string): Promise<ModelBundl
   if (dir && !(await present(modelPath))) {
     throw new ModelLoaderError('MODEL_NOT_FOUND', `No ${BUNDLE_FILES.model} in ${dir}`)
   }
-  const sha256 = await sha256File(modelPath)
+  const labelsPath = dir ? await present(path.join(dir, BUNDLE_FILES.labels)) : undefined
+  const configPath = dir ? await present(path.join(dir, BUNDLE_FILES.config)) : undefined
+  if (checks.check !== false) {
+    await checkBundleFile(BUNDLE_FILES.model, modelPath, modelPath)
+    if (labelsPath) await checkBundleFile(BUNDLE_FILES.labels, labelsPath, labelsPath)
+    if (configPath) await checkBundleFile(BUNDLE_FILES.config, configPath, configPath)
+  }
+  const sha256 = await sha256Of(modelPath)
+  const verifiedBy = verifyDigests(modelPath, { sha256 }, await expectedFor(dir, checks.sha256))
   return {
     modelPath,
-    labelsPath: dir ? await present(path.join(dir, BUNDLE_FILES.labels)) : undefined,
-    configPath: dir ? await present(path.join(dir, BUNDLE_FILES.config)) : undefined,
+    labelsPath,
+    configPath,
     name: path.basename(dir ?? target).replace(/\.onnx$/, ''),
     version: sha256.slice(0, 12),
     sha256,
     uri,
     downloadedBytes: 0,
+    origin: 'local',
+    verifiedBy,
+    release: () => Promise.resolve(),
   }
 }

@@ -20,6 +20,16 @@ describe('parseModelUri', () => {
     })
   })
 
+  it('pins an S3 object to a version with ?versionId=, but not a prefix', () => {
+    expect(parseModelUri('s3://models/r/model.onnx?versionId=3sL4kqtJ%2Bx')).toEqual({
+      kind: 's3-object',
+      bucket: 'models',
+      key: 'r/model.onnx',
+      versionId: '3sL4kqtJ+x',
+    })
+    expect(() => parseModelUri('s3://models/r/?versionId=abc')).toThrow(/not a bundle prefix/)
+  })
+
   it('resolves local paths and file:// URLs against the working directory', () => {
     expect(parseModelUri('models/x.onnx', '/srv')).toEqual({
       kind: 'local',

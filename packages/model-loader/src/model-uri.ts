@@ -2,9 +2,17 @@
 import path from 'node:path'
 import { ModelLoaderError } from './errors.js'
 
-/** Where a model comes from, after parsing. A trailing `/` on S3 means a bundle prefix. */
+/**
+ * Where a model comes from, after parsing. A trailing `/` on S3 means a bundle prefix; an S3 object
+ * may be pinned to one version with `?versionId=...`.
+ */
 export type ModelLocation =
-  | { readonly kind: 's3-object'; readonly bucket: string; readonly key: string }
+  | {
+      readonly kind: 's3-object'
+      readonly bucket: string
+      readonly key: string
+      readonly versionId?: string
+    }
   | { readonly kind: 's3-prefix'; readonly bucket: string; readonly prefix: string }
   | { readonly kind: 'https'; readonly url: URL }
   | { readonly kind: 'local'; readonly path: string }
@@ -13,15 +21,22 @@ const invalid = (uri: string, why: string): ModelLoaderError =>
   new ModelLoaderError('INVALID_MODEL_URI', `Invalid model URI "${uri}": ${why}`)
 
 function parseS3(uri: string): ModelLocation {
-  const rest = uri.slice('s3://'.length)
+  const pinned = /\?versionId=([^&=]+)$/.exec(uri)
+  const rest = uri.slice('s3://'.length, pinned ? pinned.index : undefined)
   const slash = rest.indexOf('/')
   const bucket = slash === -1 ? rest : rest.slice(0, slash)
   const key = slash === -1 ? '' : rest.slice(slash + 1)
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
     throw invalid(uri, `"${bucket}" is not a valid S3 bucket name`)
   }
-  if (key === '' || key.endsWith('/')) return { kind: 's3-prefix', bucket, prefix: key }
-  return { kind: 's3-object', bucket, key }
+  if (key === '' || key.endsWith('/')) {
+    if (pinned) throw invalid(uri, 'versionId pins one object, not a bundle prefix')
+    return { kind: 's3-prefix', bucket, prefix: key }
+  }
+  const versionId = pinned?.[1] === undefined ? undefined : decodeURIComponent(pinned[1])
+  return versionId === undefined
+    ? { kind: 's3-object', bucket, key }
+    : { kind: 's3-object', bucket, key, versionId }
 }
 
 /**

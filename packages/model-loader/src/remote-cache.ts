@@ -1,116 +1,180 @@
-/** Materialises a remote bundle (S3 or HTTPS) in the disk cache, reusing a complete copy. */
-import { createHash } from 'node:crypto'
-import { readFile, stat } from 'node:fs/promises'
+/**
+ * Materialises a listed remote bundle (S3 or HTTPS) in the disk cache. Under the source's lock:
+ * clean up, reuse a complete entry of the listed version or download one (files first, manifest
+ * last), lease it; then record the use in the index and apply the size cap.
+ */
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import type { Readable } from 'node:stream'
-import { writeJsonAtomically, writeStreamAtomically } from './atomic-write.js'
-import type { ExpectedContent } from './atomic-write.js'
 import { BUNDLE_FILES } from './bundle.js'
-import type { ModelBundle } from './bundle.js'
+import type { BundleOrigin, ModelBundle } from './bundle.js'
+import { recordUseAndEvict } from './cache-evict.js'
+import { entryFor } from './cache-index.js'
+import { entryLayout } from './cache-layout.js'
+import type { EntryLayout } from './cache-layout.js'
+import { sweepCacheOnce, sweepSource } from './cache-sweep.js'
+import { parseSha256Sums } from './checksums.js'
+import type { ExpectedDigest } from './checksums.js'
+import { downloadFile } from './download-file.js'
+import { acquireLock } from './file-lock.js'
+import { leaseEntry } from './leases.js'
+import { bundleFromEntry, readMatchingManifest, writeManifest } from './manifest.js'
+import type { Manifest, ManifestFile } from './manifest.js'
+import type { LoaderLogger } from './progress.js'
+import type { PartSettings } from './ranged-download.js'
+import type { RemoteFile, RemoteSource } from './remote-source.js'
 
-/** One file of a remote bundle, as listed by the source before downloading. */
-export interface RemoteFile {
-  /** The bundle file name it becomes locally (`model.onnx`, `labels.txt`, `config.json`). */
-  readonly name: string
-  /** The source's version of this file: ETag, VersionId or Last-Modified. */
-  readonly version: string
-  readonly expected: ExpectedContent
+/** Settings of one load that the cache needs. */
+export interface CacheContext {
+  readonly cacheDir: string
+  readonly settings: PartSettings
+  readonly logger: LoaderLogger | undefined
+  readonly signal: AbortSignal
+  readonly maxCacheBytes: number | undefined
+  /** Expected sha256 of model.onnx, from the caller. */
+  readonly sha256: string | undefined
 }
 
-/** A listed remote bundle and how to open each of its files. */
-export interface RemoteSource {
-  readonly uri: string
-  readonly kind: 's3' | 'https'
-  readonly name: string
-  readonly files: readonly RemoteFile[]
-  open(file: RemoteFile): Promise<Readable>
+interface Entry {
+  readonly manifest: Manifest
+  readonly downloadedBytes: number
+  readonly origin: BundleOrigin
 }
 
-interface Manifest {
-  readonly uri: string
-  readonly version: string
-  readonly files: Record<string, { version: string; size: number; sha256: string }>
-  readonly completedAt: string
-}
-
-const MANIFEST = 'manifest.json'
-const sha = (text: string): string => createHash('sha256').update(text).digest('hex')
-const safe = (text: string): string => text.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80)
-
-/** One cache directory per source and version: `<cacheDir>/<kind>/<name>-<hash>/<version>/`. */
-function versionDir(cacheDir: string, source: RemoteSource): { dir: string; version: string } {
-  const [only] = source.files
-  const version =
-    source.files.length === 1 && only
-      ? safe(only.version)
-      : sha(source.files.map((f) => `${f.name}:${f.version}`).join('\n')).slice(0, 16)
-  const sourceDir = `${safe(source.name)}-${sha(source.uri).slice(0, 12)}`
-  return { dir: path.join(cacheDir, source.kind, sourceDir, version), version }
-}
-
-async function readCompleteManifest(dir: string, source: RemoteSource): Promise<Manifest | null> {
-  try {
-    const manifest = JSON.parse(await readFile(path.join(dir, MANIFEST), 'utf8')) as Manifest
-    for (const file of source.files) {
-      const entry = manifest.files[file.name]
-      if (entry?.version !== file.version) return null
-      if ((await stat(path.join(dir, file.name))).size !== entry.size) return null
-    }
-    return manifest
-  } catch {
-    return null // absent or unreadable: download again
+function extraChecks(
+  ctx: CacheContext,
+  file: RemoteFile,
+  sums: Map<string, string>
+): ExpectedDigest[] {
+  const checks: ExpectedDigest[] = []
+  const listed = sums.get(file.name)
+  if (listed) checks.push({ algorithm: 'sha256', hex: listed, source: BUNDLE_FILES.checksums })
+  if (file.name === BUNDLE_FILES.model && ctx.sha256) {
+    checks.push({
+      algorithm: 'sha256',
+      hex: ctx.sha256.toLowerCase(),
+      source: 'the expected sha256',
+    })
   }
+  return checks
 }
 
-function toBundle(
-  dir: string,
+async function downloadOne(
+  ctx: CacheContext,
   source: RemoteSource,
-  manifest: Manifest,
-  downloaded: number
-): ModelBundle {
-  const has = (name: string): string | undefined =>
-    manifest.files[name] ? path.join(dir, name) : undefined
-  return {
-    modelPath: path.join(dir, BUNDLE_FILES.model),
-    labelsPath: has(BUNDLE_FILES.labels),
-    configPath: has(BUNDLE_FILES.config),
-    name: source.name,
-    version: manifest.version,
-    sha256: manifest.files[BUNDLE_FILES.model]?.sha256 ?? '',
+  target: string,
+  file: RemoteFile,
+  sums: Map<string, string>
+): Promise<ManifestFile> {
+  const described = await source.describe(file, ctx.signal)
+  const done = await downloadFile({
+    target,
+    name: file.name,
+    label: file.location,
+    size: file.size,
+    checks: [...file.checks, ...described, ...extraChecks(ctx, file, sums)],
+    read: source.reader(file),
+    ranged: source.ranged,
+    settings: ctx.settings,
+    logger: ctx.logger,
+    signal: ctx.signal,
+  })
+  return { version: file.version, ...done }
+}
+
+async function downloadEntry(
+  ctx: CacheContext,
+  source: RemoteSource,
+  layout: EntryLayout
+): Promise<Entry> {
+  const isSums = (f: RemoteFile): number => Number(f.name === BUNDLE_FILES.checksums)
+  const ordered = [...source.files].sort((a, b) => isSums(b) - isSums(a)) // SHA256SUMS first
+  const sums = new Map<string, string>()
+  const files: Record<string, ManifestFile> = {}
+  for (const file of ordered) {
+    const target = path.join(layout.dir, file.name)
+    files[file.name] = await downloadOne(ctx, source, target, file, sums)
+    if (file.name === BUNDLE_FILES.checksums) {
+      for (const [name, hex] of parseSha256Sums(await readFile(target, 'utf8'))) sums.set(name, hex)
+    }
+  }
+  const manifest: Manifest = {
     uri: source.uri,
-    downloadedBytes: downloaded,
+    name: source.name,
+    version: layout.version,
+    files,
+    completedAt: new Date().toISOString(),
+  }
+  await writeManifest(layout.dir, manifest)
+  const downloadedBytes = Object.values(files).reduce((sum, f) => sum + f.size, 0)
+  return { manifest, downloadedBytes, origin: 'download' }
+}
+
+async function ensureEntry(
+  ctx: CacheContext,
+  source: RemoteSource,
+  layout: EntryLayout
+): Promise<Entry> {
+  const cached = await readMatchingManifest(layout.dir, source)
+  if (cached) return { manifest: cached, downloadedBytes: 0, origin: 'cache' }
+  return downloadEntry(ctx, source, layout)
+}
+
+async function lockSource(
+  ctx: CacheContext,
+  source: RemoteSource,
+  lockFile: string
+): ReturnType<typeof acquireLock> {
+  return acquireLock(lockFile, {
+    signal: ctx.signal,
+    onWait: (holder) => {
+      const fields = { uri: source.uri, holderPid: holder?.pid, holderHost: holder?.host }
+      ctx.logger?.info(fields, 'another process is loading this model: waiting for it')
+    },
+  })
+}
+
+/** Records the use in the index and applies the size cap; logs, never throws: the model is ready. */
+async function recordUse(ctx: CacheContext, dir: string, manifest: Manifest): Promise<void> {
+  try {
+    const record = entryFor(ctx.cacheDir, dir, manifest, new Date().toISOString())
+    const evicted = await recordUseAndEvict(ctx.cacheDir, record, ctx.maxCacheBytes, ctx.signal)
+    for (const e of evicted) {
+      ctx.logger?.info({ dir: e.dir, bytes: e.bytes, uri: e.uri }, 'model cache: evicted')
+    }
+  } catch (err) {
+    const fields = { err, cacheDir: ctx.cacheDir }
+    ctx.logger?.warn(fields, 'model cache: index update or eviction failed')
   }
 }
 
 /**
- * Returns the cached copy when every file's version matches; otherwise downloads each file
- * atomically, then writes the manifest last, so a bundle is only ever used complete.
+ * Returns the cached entry when every file's version matches the listing; otherwise downloads
+ * and verifies each file, then writes the manifest, so an entry is only ever used complete.
  */
 export async function materializeRemote(
-  cacheDir: string,
+  ctx: CacheContext,
   source: RemoteSource
 ): Promise<ModelBundle> {
-  const { dir, version } = versionDir(cacheDir, source)
-  const cached = await readCompleteManifest(dir, source)
-  if (cached) return toBundle(dir, source, cached, 0)
-
-  const files: Manifest['files'] = {}
-  let downloaded = 0
-  for (const file of source.files) {
-    const written = await writeStreamAtomically(
-      path.join(dir, file.name),
-      await source.open(file),
-      file.expected
-    )
-    downloaded += written.size
-    files[file.name] = { version: file.version, size: written.size, sha256: written.sha256 }
+  const leftovers = await sweepCacheOnce(ctx.cacheDir)
+  const layout = entryLayout(ctx.cacheDir, source)
+  const lock = await lockSource(ctx, source, layout.lockFile)
+  let entry: Entry
+  let release: () => Promise<void>
+  try {
+    leftovers.push(...(await sweepSource(layout.sourceDir)))
+    if (leftovers.length > 0) {
+      ctx.logger?.info(
+        { removed: leftovers },
+        'model cache: removed leftovers of interrupted loads'
+      )
+    }
+    entry = await ensureEntry(ctx, source, layout)
+    release = await leaseEntry(layout.dir) // before unlocking: eviction cannot slip in between
+  } finally {
+    await lock.release()
   }
-  const manifest: Manifest = {
-    uri: source.uri,
-    version,
-    files,
-    completedAt: new Date().toISOString(),
-  }
-  await writeJsonAtomically(path.join(dir, MANIFEST), manifest)
-  return toBundle(dir, source, manifest, downloaded)
+  await recordUse(ctx, layout.dir, entry.manifest)
+  const { downloadedBytes, origin } = entry
+  const details = { uri: source.uri, name: source.name, downloadedBytes, origin }
+  return bundleFromEntry(layout.dir, entry.manifest, details, release)
 }

@@ -1,64 +1,140 @@
-/** Lists an S3 object or bundle prefix and opens its files, with the real AWS SDK. */
+/** Lists an S3 object or bundle prefix and reads its files in ranges, with the real AWS SDK. */
 import type { Readable } from 'node:stream'
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
-import type { S3Client } from '@aws-sdk/client-s3'
+import type { S3Client, _Object } from '@aws-sdk/client-s3'
 import { BUNDLE_FILES } from './bundle.js'
+import { fromS3Checksums, md5FromEtag } from './checksums.js'
+import type { ExpectedDigest } from './checksums.js'
 import { ModelLoaderError } from './errors.js'
 import type { ModelLocation } from './model-uri.js'
-import type { RemoteFile, RemoteSource } from './remote-cache.js'
+import type { RangeReader } from './ranged-download.js'
+import { rangeHeader } from './remote-source.js'
+import type { RemoteFile, RemoteSource } from './remote-source.js'
+import { httpStatusOf } from './retry.js'
 
 type S3Location = Extract<ModelLocation, { kind: 's3-object' | 's3-prefix' }>
 
-const unquote = (etag: string | undefined): string => (etag ?? '').replaceAll('"', '')
-// A single-part upload's ETag is the MD5 of the content (multipart ones end in -N).
-const md5Of = (etag: string): string | undefined =>
-  /^[0-9a-f]{32}$/i.test(etag) ? etag : undefined
-const bundleNames = new Set<string>(Object.values(BUNDLE_FILES))
-
-const notFound = (uri: string, err?: unknown): ModelLoaderError =>
-  new ModelLoaderError('MODEL_NOT_FOUND', `No model at ${uri}`, { cause: err })
-
-const isMissing = (err: unknown): boolean => {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } }
-  return e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404
+interface S3File extends RemoteFile {
+  readonly key: string
+  readonly etag: string
 }
 
-const remoteFile = (
-  name: string,
+const unquote = (etag: string | undefined): string => (etag ?? '').replaceAll('"', '')
+const bundleNames = new Set<string>(Object.values(BUNDLE_FILES))
+
+const isMissing = (err: unknown): boolean =>
+  ['NotFound', 'NoSuchKey', 'NoSuchVersion'].includes((err as Error).name) ||
+  httpStatusOf(err) === 404
+
+async function headFile(
+  client: S3Client,
+  loc: S3Location,
   key: string,
-  etag: string | undefined,
-  size: number | undefined
-) => ({
-  name,
-  key,
-  version: unquote(etag),
-  expected: { size, md5: md5Of(unquote(etag)) },
-})
+  signal: AbortSignal
+): Promise<{ etag: string; size: number | undefined; checks: ExpectedDigest[] }> {
+  const versionId = loc.kind === 's3-object' ? loc.versionId : undefined
+  const input = {
+    Bucket: loc.bucket,
+    Key: key,
+    VersionId: versionId,
+    ChecksumMode: 'ENABLED' as const,
+  }
+  try {
+    const head = await client.send(new HeadObjectCommand(input), { abortSignal: signal })
+    const checks = [md5FromEtag(head.ETag), ...fromS3Checksums(head)]
+    return {
+      etag: unquote(head.ETag),
+      size: head.ContentLength,
+      checks: checks.filter((c) => c !== undefined),
+    }
+  } catch (err) {
+    if (!isMissing(err)) throw err
+    const what = `s3://${loc.bucket}/${key}${versionId ? ` (version ${versionId})` : ''}`
+    throw new ModelLoaderError('MODEL_NOT_FOUND', `No model at ${what}`, { cause: err })
+  }
+}
+
+async function listPrefix(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+  signal: AbortSignal
+): Promise<_Object[]> {
+  const objects: _Object[] = []
+  let token: string | undefined
+  do {
+    const page = await client.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: prefix,
+        Delimiter: '/',
+        ContinuationToken: token,
+      }),
+      { abortSignal: signal }
+    )
+    objects.push(...(page.Contents ?? []))
+    token = page.IsTruncated ? page.NextContinuationToken : undefined
+  } while (token)
+  return objects
+}
 
 async function listFiles(
   client: S3Client,
   loc: S3Location,
-  uri: string
-): Promise<(RemoteFile & { key: string })[]> {
+  uri: string,
+  signal: AbortSignal
+): Promise<S3File[]> {
   if (loc.kind === 's3-object') {
-    try {
-      const head = await client.send(new HeadObjectCommand({ Bucket: loc.bucket, Key: loc.key }))
-      return [remoteFile(BUNDLE_FILES.model, loc.key, head.ETag, head.ContentLength)]
-    } catch (err) {
-      throw isMissing(err) ? notFound(uri, err) : err
-    }
+    const head = await headFile(client, loc, loc.key, signal)
+    const version = loc.versionId ?? head.etag
+    const location = `s3://${loc.bucket}/${loc.key}`
+    return [{ name: BUNDLE_FILES.model, key: loc.key, location, version, ...head }]
   }
-  const listed = await client.send(
-    new ListObjectsV2Command({ Bucket: loc.bucket, Prefix: loc.prefix, Delimiter: '/' })
-  )
-  const files = (listed.Contents ?? [])
+  const bucket = loc.bucket
+  const files = (await listPrefix(client, bucket, loc.prefix, signal))
     .map((o) => ({ o, name: (o.Key ?? '').slice(loc.prefix.length) }))
     .filter(({ name }) => bundleNames.has(name))
-    .map(({ o, name }) => remoteFile(name, o.Key ?? '', o.ETag, o.Size))
+    .map(({ o, name }): S3File => {
+      const etag = unquote(o.ETag)
+      const md5 = md5FromEtag(etag)
+      const key = o.Key ?? ''
+      const location = `s3://${bucket}/${key}`
+      return { name, key, location, etag, version: etag, size: o.Size, checks: md5 ? [md5] : [] }
+    })
   if (!files.some((f) => f.name === BUNDLE_FILES.model)) {
     throw new ModelLoaderError('MODEL_NOT_FOUND', `No ${BUNDLE_FILES.model} under ${uri}`)
   }
   return files
+}
+
+function s3Reader(client: S3Client, loc: S3Location, file: S3File): RangeReader {
+  const where = file.location
+  const input = {
+    Bucket: loc.bucket,
+    Key: file.key,
+    VersionId: loc.kind === 's3-object' ? loc.versionId : undefined,
+  }
+  return async (range, signal): Promise<Readable> => {
+    const command = new GetObjectCommand({ ...input, Range: range && rangeHeader(range) })
+    const got = await client.send(command, { abortSignal: signal }).catch((err: unknown) => {
+      // 416: the range is past the end of what is there now; 412: a precondition on the version
+      if (![412, 416].includes(httpStatusOf(err) ?? 0)) throw err
+      const msg = `${where} changed while loading (${(err as Error).message})`
+      throw new ModelLoaderError('SOURCE_CHANGED', msg, { cause: err })
+    })
+    const body = got.Body as Readable
+    if (unquote(got.ETag) !== file.etag) {
+      body.destroy()
+      const msg = `${where} changed while loading (ETag ${file.etag} became ${unquote(got.ETag)})`
+      throw new ModelLoaderError('SOURCE_CHANGED', msg)
+    }
+    if (range && !(got.ContentRange ?? '').startsWith(`bytes ${range.start}-`)) {
+      body.destroy()
+      const msg = `${where}: asked ${rangeHeader(range)}, got ${got.ContentRange ?? 'all of it'}`
+      throw new ModelLoaderError('DOWNLOAD_FAILED', msg, { cause: new Error('range ignored') })
+    }
+    return body
+  }
 }
 
 const nameFrom = (loc: S3Location): string => {
@@ -66,26 +142,37 @@ const nameFrom = (loc: S3Location): string => {
   return (key.split('/').pop() ?? '').replace(/\.onnx$/, '') || loc.bucket
 }
 
-/** Lists the model files at an S3 location; `open` streams one and checks it is the listed version. */
+/** The cache identity of an S3 location (without a version pin) and its display name. */
+export function s3Identity(loc: S3Location): { cacheKey: string; name: string } {
+  const path = loc.kind === 's3-object' ? loc.key : loc.prefix
+  return { cacheKey: `s3://${loc.bucket}/${path}`, name: nameFrom(loc) }
+}
+
+/** Lists the model files at an S3 location (HEAD or ListObjectsV2): no download yet. */
 export async function s3Source(
   client: S3Client,
   loc: S3Location,
-  uri: string
+  uri: string,
+  signal: AbortSignal
 ): Promise<RemoteSource> {
-  const files = await listFiles(client, loc, uri)
+  const files = await listFiles(client, loc, uri, signal)
+  const byName = new Map(files.map((f) => [f.name, f]))
+  const fileOf = (f: RemoteFile): S3File => byName.get(f.name) ?? files[0]!
   return {
     uri,
+    ...s3Identity(loc),
     kind: 's3',
-    name: nameFrom(loc),
     files,
-    async open(file: RemoteFile): Promise<Readable> {
-      const key = files.find((f) => f.name === file.name)?.key ?? ''
-      const got = await client.send(new GetObjectCommand({ Bucket: loc.bucket, Key: key }))
-      if (unquote(got.ETag) !== file.version) {
-        const msg = `s3://${loc.bucket}/${key} changed while loading (ETag ${got.ETag ?? '?'})`
+    ranged: true,
+    async describe(file, describeSignal) {
+      if (loc.kind === 's3-object') return [] // the HEAD of the listing had them
+      const head = await headFile(client, loc, fileOf(file).key, describeSignal)
+      if (head.etag !== fileOf(file).etag) {
+        const msg = `s3://${loc.bucket}/${fileOf(file).key} changed while loading`
         throw new ModelLoaderError('SOURCE_CHANGED', msg)
       }
-      return got.Body as Readable
+      return head.checks.filter((c) => c.algorithm !== 'md5') // the listing's ETag gave the MD5
     },
+    reader: (file) => s3Reader(client, loc, fileOf(file)),
   }
 }

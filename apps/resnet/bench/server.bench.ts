@@ -1,0 +1,448 @@
+// Issue 5's server benchmark, run by `pnpm bench` (turbo, one workspace at a time).
+// For MobileNetV2 (fixture) and the demo ResNet-50: (a) the in-process engine limit, (b) our server
+// over HTTP at concurrency 1/4/16/64 with INFERENCE_THREADS=2 and 1, (c) a naive baseline server,
+// /healthz p99 at saturation, 4x overload; then a 20,000-request soak of good and bad inputs.
+// Writes $BENCH_OUT_DIR/resnet.md and resnet.json (default <repo>/.artifacts/bench).
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
+import { cpus, tmpdir, totalmem } from 'node:os'
+import path from 'node:path'
+import { ensureDemoBundle } from '@resnet/model-loader'
+import { parseModelConfig } from '@resnet/preprocess'
+import type { ModelConfig } from '@resnet/preprocess'
+import { ChildServer, killAllChildren } from './children.ts'
+import { engineLimit } from './engine.ts'
+import type { EngineResult } from './engine.ts'
+import { multipart, runLoad, runSoak } from './load.ts'
+import type { PhaseResult, SoakInput, SoakResult, Upload } from './load.ts'
+import { renderReport } from './report.ts'
+import { sharp } from './sharp.ts'
+
+const APP_DIR = path.resolve(import.meta.dirname, '..')
+const REPO = path.resolve(APP_DIR, '../..')
+const FIXTURES = process.env.SHARED_FIXTURES_DIR ?? path.resolve(REPO, '../shared/fixtures')
+const OUT_DIR = process.env.BENCH_OUT_DIR ?? path.join(REPO, '.artifacts', 'bench')
+const NAME = 'resnet'
+const QUICK = process.env.BENCH_QUICK === '1' // harness debugging only: short phases
+
+/** Every duration and size of the run, reported with the results. */
+export const SETTINGS = {
+  engineBatchSizes: [1, 4, 8],
+  engineInFlights: [1, 2, 3],
+  engineSweepS: QUICK ? 0.4 : 1.2,
+  engineConfirmS: QUICK ? 1 : 3,
+  concurrencies: [1, 4, 16, 64],
+  warmupS: 1,
+  measureS: QUICK ? 2 : 4,
+  overloadFactor: 4,
+  overloadS: QUICK ? 2 : 5,
+  openLoopMaxSockets: 1024,
+  probeRate: 20,
+  soakRequests: QUICK ? 3000 : 20_000,
+  soakFirst: QUICK ? 300 : 2000,
+  soakConnections: 8,
+  maxBatchSize: 8,
+  maxQueue: 64,
+  requestTimeoutMs: 2000,
+  threads: [2, 1],
+  upload: '640x480 JPEG (kimono.jpg resized, quality 90), multipart field "image"',
+  quick: QUICK,
+}
+
+export interface ServerRun {
+  readonly kind: 'ours' | 'naive'
+  readonly label: string
+  readonly threads: number
+  readonly startupMs: number
+  readonly sweep: PhaseResult[]
+  /** The sweep phase with the most 2xx/s. */
+  readonly saturation: PhaseResult | undefined
+  readonly overload: PhaseResult | undefined
+  readonly overloadOpenLoop: PhaseResult | undefined
+  readonly error: string | undefined
+}
+
+export interface ModelResult {
+  readonly key: string
+  readonly title: string
+  readonly engine: EngineResult | undefined
+  readonly engineError: string | undefined
+  readonly servers: ServerRun[]
+}
+
+export interface BenchResults {
+  readonly startedAt: string
+  readonly machine: {
+    readonly cpu: string
+    readonly cores: number
+    readonly memGiB: number
+    readonly node: string
+  }
+  readonly settings: typeof SETTINGS
+  readonly uploadBytes: number
+  readonly models: ModelResult[]
+  readonly soak: SoakResult | undefined
+  readonly soakError: string | undefined
+  readonly totalSeconds: number
+}
+
+interface ModelCase {
+  readonly key: string
+  readonly title: string
+  /** MODEL_URI for our server; undefined: the generated demo model. */
+  readonly uri: string | undefined
+  readonly modelPath: string
+  readonly labelsPath: string | undefined
+  readonly config: ModelConfig
+}
+
+const log = (line: string): void => {
+  process.stdout.write(`[bench ${((performance.now() - T0) / 1000).toFixed(0)}s] ${line}\n`)
+}
+const errorText = (err: unknown): string =>
+  err instanceof Error ? (err.stack ?? err.message) : String(err)
+const T0 = performance.now()
+
+function readConfig(dir: string): ModelConfig {
+  const file = path.join(dir, 'config.json')
+  return parseModelConfig(
+    existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as unknown) : {}
+  )
+}
+
+async function modelCases(cacheDir: string): Promise<ModelCase[]> {
+  const mobilenetDir = path.join(FIXTURES, 'models', 'mobilenetv2-int8')
+  const demo = await ensureDemoBundle(cacheDir)
+  return [
+    {
+      key: 'mobilenetv2',
+      title: 'MobileNetV2 int8 (fixture bundle)',
+      uri: mobilenetDir,
+      modelPath: path.join(mobilenetDir, 'model.onnx'),
+      labelsPath: path.join(mobilenetDir, 'labels.txt'),
+      config: readConfig(mobilenetDir),
+    },
+    {
+      key: 'resnet50',
+      title: 'ResNet-50 fp32 (generated demo model)',
+      uri: undefined,
+      modelPath: demo.modelPath,
+      labelsPath: demo.labelsPath,
+      config: readConfig(demo.dir),
+    },
+  ]
+}
+
+function saturationOf(sweep: readonly PhaseResult[]): PhaseResult | undefined {
+  return sweep.reduce<PhaseResult | undefined>(
+    (a, b) => (!a || b.okPerS > a.okPerS ? b : a),
+    undefined
+  )
+}
+
+async function benchServer(
+  kind: 'ours' | 'naive',
+  model: ModelCase,
+  threads: number,
+  upload: Upload,
+  cacheDir: string
+): Promise<ServerRun> {
+  const label =
+    kind === 'ours' ? `ours, INFERENCE_THREADS=${threads}` : `naive, ${threads} intra-op threads`
+  const sweep: PhaseResult[] = []
+  let overload: PhaseResult | undefined
+  let overloadOpenLoop: PhaseResult | undefined
+  let startupMs = NaN
+  let server: ChildServer | undefined
+  try {
+    const t = performance.now()
+    server = await ChildServer.start({
+      label: `${model.key} ${label}`,
+      script:
+        kind === 'ours'
+          ? path.join(APP_DIR, 'dist', 'main.js')
+          : path.join(APP_DIR, 'bench', 'naive-server.ts'),
+      env:
+        kind === 'ours'
+          ? {
+              MODEL_URI: model.uri,
+              MODEL_CACHE_DIR: cacheDir,
+              LOG_LEVEL: 'warn',
+              INFERENCE_THREADS: String(threads),
+              MAX_BATCH_SIZE: String(SETTINGS.maxBatchSize),
+              MAX_QUEUE: String(SETTINGS.maxQueue),
+              REQUEST_TIMEOUT_MS: String(SETTINGS.requestTimeoutMs),
+            }
+          : {
+              MODEL_URI: undefined,
+              NAIVE_MODEL_PATH: model.modelPath,
+              NAIVE_LABELS_PATH: model.labelsPath,
+              INFERENCE_THREADS: String(threads),
+            },
+    })
+    startupMs = performance.now() - t
+    for (const c of SETTINGS.concurrencies) {
+      const probe = c === Math.max(...SETTINGS.concurrencies)
+      const r = await runLoad(server, {
+        upload,
+        connections: c,
+        warmupS: SETTINGS.warmupS,
+        durationS: SETTINGS.measureS,
+        ...(probe ? { probeRate: SETTINGS.probeRate } : {}),
+      })
+      sweep.push(r)
+      log(
+        `  ${model.key} ${label} c=${c}: ${r.okPerS.toFixed(1)} 2xx/s, p50 ${r.latencyAll.p50.toFixed(0)} ms, ` +
+          `p99 ${r.latencyAll.p99.toFixed(0)} ms, non-2xx ${r.non2xx}` +
+          (r.healthz ? `, /healthz p99 ${r.healthz.p99.toFixed(1)} ms` : '')
+      )
+    }
+    const sat = saturationOf(sweep)
+    if (kind === 'ours' && sat && sat.okPerS > 0) {
+      const rate = Math.round(SETTINGS.overloadFactor * sat.okPerS)
+      const connections = Math.min(256, Math.max(32, Math.ceil(rate * 0.5)))
+      overload = await runLoad(server, {
+        upload,
+        connections,
+        overallRate: rate,
+        warmupS: SETTINGS.warmupS,
+        durationS: SETTINGS.overloadS,
+      })
+      log(
+        `  ${model.key} ${label} overload (autocannon) ${rate} req/s offered (${connections} conns): ` +
+          `${overload.sentPerS.toFixed(0)} sent/s, goodput ${overload.okPerS.toFixed(1)} 2xx/s, ` +
+          `accepted p99 ${overload.latencyOk.p99.toFixed(0)} ms`
+      )
+      overloadOpenLoop = await runLoad(server, {
+        upload,
+        connections: SETTINGS.openLoopMaxSockets,
+        overallRate: rate,
+        generator: 'open-loop',
+        warmupS: SETTINGS.warmupS,
+        durationS: SETTINGS.overloadS,
+      })
+      log(
+        `  ${model.key} ${label} overload (open loop) ${rate} req/s offered: ` +
+          `${overloadOpenLoop.sentPerS.toFixed(0)} sent/s, goodput ${overloadOpenLoop.okPerS.toFixed(1)} 2xx/s, ` +
+          `accepted p99 ${overloadOpenLoop.latencyOk.p99.toFixed(0)} ms, peak in flight ${overloadOpenLoop.peakInFlight}`
+      )
+    }
+    return {
+      kind,
+      label,
+      threads,
+      startupMs,
+      sweep,
+      saturation: sat,
+      overload,
+      overloadOpenLoop,
+      error: undefined,
+    }
+  } catch (err) {
+    log(`  ${model.key} ${label} FAILED: ${errorText(err)}`)
+    const sat = saturationOf(sweep)
+    return {
+      kind,
+      label,
+      threads,
+      startupMs,
+      sweep,
+      saturation: sat,
+      overload,
+      overloadOpenLoop,
+      error: errorText(err),
+    }
+  } finally {
+    await server?.stop()
+  }
+}
+
+function soakInputs(photo: Upload, fixtures: string): SoakInput[] {
+  const post = (
+    name: string,
+    body: Buffer,
+    headers: Record<string, string>,
+    query = ''
+  ): SoakInput => ({
+    name,
+    path: `/predict${query}`,
+    headers,
+    body,
+  })
+  const file = (dir: string, name: string): Buffer => readFileSync(path.join(fixtures, dir, name))
+  const part = (name: string, dir: string, file_: string, type: string): SoakInput => {
+    const u = multipart('image', file_, type, file(dir, file_))
+    return post(name, u.body, u.headers)
+  }
+  let seed = 42
+  const random = Buffer.alloc(64 * 1024)
+  for (let i = 0; i < random.length; i++) {
+    seed = (seed * 1103515245 + 12345) >>> 0
+    random[i] = seed >>> 24
+  }
+  const svg = Buffer.from(
+    '<svg xmlns="http://www.w3.org/2000/svg" width="640" height="480"><rect width="640" height="480" fill="red"/></svg>'
+  )
+  const mp = (name: string, bytes: Buffer, type: string): SoakInput => {
+    const u = multipart('image', name, type, bytes)
+    return post(name, u.body, u.headers)
+  }
+  const truncatedBody = photo.body.subarray(0, Math.floor(photo.body.length / 2))
+  const good: SoakInput[] = [
+    post('good: kimono 640x480 JPEG', photo.body, photo.headers),
+    part('good: cat.jpg', 'images', 'cat.jpg', 'image/jpeg'),
+    part('good: lion.png', 'images', 'lion.png', 'image/png'),
+    part('good: goldfish.jpg', 'images', 'goldfish.jpg', 'image/jpeg'),
+    post('good: raw body daisy.jpg', file('images', 'daisy.jpg'), { 'content-type': 'image/jpeg' }),
+    part('odd: CMYK JPEG', 'bad-images', 'pillow__pil_sample_cmyk.jpg', 'image/jpeg'),
+    part('odd: GIF', 'bad-images', 'pillow__iss634.gif', 'image/gif'),
+    part('odd: JPEG named .png', 'bad-images', 'winml__kitten_jpeg_named.png', 'image/png'),
+    part('odd: 16-bit PNG', 'bad-images', 'sharp__bggn4a16.png', 'image/png'),
+    part('odd: HEIF', 'bad-images', 'pillowheif__RGB_8__128x128.heif', 'image/heif'),
+  ]
+  const bad: SoakInput[] = [
+    part('bad: truncated JPEG', 'bad-images', 'pillow__truncated_jpeg.jpg', 'image/jpeg'),
+    part('bad: corrupt JPEG header', 'bad-images', 'sharp__corrupt-header.jpg', 'image/jpeg'),
+    part('bad: broken PNG', 'bad-images', 'pillow__broken.png', 'image/png'),
+    part('bad: oversized-pixel PNG', 'bad-images', 'sharp__65536-uint32-limit.png', 'image/png'),
+    mp('bad: random bytes', random, 'image/jpeg'),
+    mp('bad: SVG', svg, 'image/svg+xml'),
+    post('bad: text/plain body', Buffer.from('hello'), { 'content-type': 'text/plain' }),
+    post('bad: multipart cut in half', truncatedBody, photo.headers),
+    post('bad: top_k=abc', photo.body, photo.headers, '?top_k=abc'),
+    post(
+      'bad: wrong field name',
+      multipart('file', 'cat.jpg', 'image/jpeg', file('images', 'cat.jpg')).body,
+      photo.headers
+    ),
+  ]
+  // interleave: good, bad, good, bad, ...
+  return good.flatMap((g, i) => [g, bad[i]!])
+}
+
+async function main(): Promise<number> {
+  const work = mkdtempSync(path.join(tmpdir(), 'resnet-bench-'))
+  const cacheDir = path.join(work, 'models')
+  let failed = false
+  try {
+    log(`output: ${OUT_DIR}${QUICK ? ' (QUICK mode: short phases)' : ''}`)
+    const photoJpeg = await sharp(path.join(FIXTURES, 'images', 'kimono.jpg'))
+      .resize(640, 480, { fit: 'cover' })
+      .jpeg({ quality: 90 })
+      .toBuffer()
+    const upload = multipart('image', 'kimono-640x480.jpg', 'image/jpeg', photoJpeg)
+    const models: ModelResult[] = []
+    for (const model of await modelCases(cacheDir)) {
+      log(`${model.title}`)
+      let engine: EngineResult | undefined
+      let engineError: string | undefined
+      try {
+        engine = await engineLimit({
+          modelPath: model.modelPath,
+          config: model.config,
+          image: photoJpeg,
+          batchSizes: SETTINGS.engineBatchSizes,
+          inFlights: SETTINGS.engineInFlights,
+          sweepSeconds: SETTINGS.engineSweepS,
+          confirmSeconds: SETTINGS.engineConfirmS,
+          log,
+        })
+      } catch (err) {
+        failed = true
+        engineError = errorText(err)
+        log(`  engine FAILED: ${engineError}`)
+      }
+      const servers: ServerRun[] = []
+      for (const threads of SETTINGS.threads) {
+        servers.push(await benchServer('ours', model, threads, upload, cacheDir))
+      }
+      servers.push(await benchServer('naive', model, 2, upload, cacheDir))
+      if (servers.some((s) => s.error)) failed = true
+      models.push({ key: model.key, title: model.title, engine, engineError, servers })
+    }
+
+    let soak: SoakResult | undefined
+    let soakError: string | undefined
+    log(`soak: ${SETTINGS.soakRequests} mixed requests, MobileNetV2, INFERENCE_THREADS=2`)
+    let server: ChildServer | undefined
+    try {
+      server = await ChildServer.start({
+        label: 'soak server',
+        script: path.join(APP_DIR, 'dist', 'main.js'),
+        env: {
+          MODEL_URI: path.join(FIXTURES, 'models', 'mobilenetv2-int8'),
+          MODEL_CACHE_DIR: cacheDir,
+          LOG_LEVEL: 'warn',
+          INFERENCE_THREADS: '2',
+          MAX_BATCH_SIZE: String(SETTINGS.maxBatchSize),
+          MAX_QUEUE: String(SETTINGS.maxQueue),
+          // the soak is not an overload test: the server's default deadline (30 s), see the report
+        },
+      })
+      soak = await runSoak(
+        server,
+        soakInputs(upload, FIXTURES),
+        SETTINGS.soakRequests,
+        SETTINGS.soakConnections,
+        SETTINGS.soakFirst
+      )
+      log(
+        `  soak: ${soak.requests} responses in ${soak.durationS.toFixed(0)} s, 5xx ${soak.count5xx}, ` +
+          `RSS ${(soak.rssAfterFirst.bytes / 2 ** 20).toFixed(0)} -> ${(soak.rssEndBytes / 2 ** 20).toFixed(0)} MiB`
+      )
+    } catch (err) {
+      failed = true
+      soakError = errorText(err)
+      log(`  soak FAILED: ${soakError}`)
+    } finally {
+      await server?.stop()
+    }
+
+    const results: BenchResults = {
+      startedAt: new Date(Date.now() - (performance.now() - T0)).toISOString(),
+      machine: {
+        cpu: cpus()[0]?.model ?? 'cpu',
+        cores: cpus().length,
+        memGiB: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+      },
+      settings: SETTINGS,
+      uploadBytes: photoJpeg.length,
+      models,
+      soak,
+      soakError,
+      totalSeconds: (performance.now() - T0) / 1000,
+    }
+    mkdirSync(OUT_DIR, { recursive: true })
+    writeFileSync(path.join(OUT_DIR, `${NAME}.json`), JSON.stringify(results, null, 2) + '\n')
+    writeFileSync(path.join(OUT_DIR, `${NAME}.md`), renderReport(results))
+    log(`wrote ${path.join(OUT_DIR, `${NAME}.md`)} and ${NAME}.json`)
+    return failed ? 1 : 0
+  } finally {
+    killAllChildren()
+    rmSync(work, { recursive: true, force: true })
+  }
+}
+
+// Bounded run: whatever happens, children die and the process ends.
+const watchdog = setTimeout(
+  () => {
+    process.stderr.write('bench: watchdog fired after 15 minutes; killing children\n')
+    killAllChildren()
+    process.exit(1)
+  },
+  15 * 60 * 1000
+)
+watchdog.unref()
+
+main().then(
+  (code) => {
+    process.exitCode = code
+    // a stray keep-alive socket must not keep the bench alive
+    setTimeout(() => process.exit(code), 2000).unref()
+  },
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${errorText(err)}\n`)
+    killAllChildren()
+    process.exitCode = 1
+  }
+)

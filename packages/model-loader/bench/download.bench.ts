@@ -1,0 +1,182 @@
+// `pnpm bench`: a 500 MB model from a local S3 server (s3rver on 127.0.0.1), each download in a
+// fresh child process that reports its time, CPU and RSS growth: ours (loadModel: parallel ranged
+// GETs, hashing while downloading, fsync, verify, rename) as a single object (verified by its MD5
+// ETag) and as a bundle with SHA256SUMS (verified by SHA-256 only), against one plain GetObject
+// piped to a file. Also times a repeated loadModel of the unchanged source (the hot-reload poll).
+// Writes $BENCH_OUT_DIR/model-loader.md and .json. Runs on Node 24 (type stripping).
+import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import {
+  createReadStream,
+  createWriteStream,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { fileURLToPath } from 'node:url'
+import {
+  CopyObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3'
+import { loadModel } from '@resnet/model-loader'
+import { startLocalS3 } from '../../../tests/support/src/s3-server.ts'
+import { writeBigOnnx } from './big-onnx.ts'
+import { MODES, report } from './report.ts'
+import type { Mode, Run } from './report.ts'
+
+const MB = 1024 * 1024
+const SIZE_MB = Number(process.env.BENCH_MODEL_LOADER_MB ?? 500)
+const RUNS = 3
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+const URIS = { single: 's3://models/single/model.onnx', bundle: 's3://models/bundle/' }
+
+const status = (field: 'VmRSS' | 'VmHWM'): number =>
+  Number(
+    new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'))?.[1]
+  ) * 1024
+
+// ---- child: one download, measured from the inside ----
+async function plainGet(client: S3Client, target: string, hash: boolean): Promise<number> {
+  const got = await client.send(
+    new GetObjectCommand({ Bucket: 'models', Key: 'single/model.onnx' })
+  )
+  await pipeline(got.Body as NodeJS.ReadableStream, createWriteStream(target))
+  if (hash) {
+    const [md5, sha256] = [createHash('md5'), createHash('sha256')]
+    for await (const chunk of createReadStream(target, { highWaterMark: MB })) {
+      md5.update(chunk as Buffer)
+      sha256.update(chunk as Buffer)
+    }
+    md5.digest()
+    sha256.digest()
+  }
+  return statSync(target).size
+}
+
+async function ours(
+  uri: string,
+  target: string
+): Promise<Pick<Run, 'bytes' | 'pollMs' | 'pollDownloadedBytes'> & { peak: number; ms: number }> {
+  const started = performance.now()
+  const bundle = await loadModel({ uri, cacheDir: target })
+  const ms = performance.now() - started
+  const peak = status('VmHWM')
+  const t = performance.now()
+  const again = await loadModel({ uri, cacheDir: target })
+  const pollMs = performance.now() - t
+  await Promise.all([bundle.release(), again.release()])
+  return {
+    bytes: bundle.downloadedBytes,
+    ms,
+    peak,
+    pollMs,
+    pollDownloadedBytes: again.downloadedBytes,
+  }
+}
+
+async function child(mode: Mode, target: string): Promise<void> {
+  const client = new S3Client({}) // endpoint, region and credentials from the environment
+  await client.send(new HeadObjectCommand({ Bucket: 'models', Key: 'single/model.onnx' })) // SDK loaded
+  const rssBeforeBytes = status('VmRSS')
+  const cpu0 = process.cpuUsage()
+  const started = performance.now()
+  const cpuS = (): number => {
+    const { user, system } = process.cpuUsage(cpu0)
+    return (user + system) / 1e6
+  }
+  let run: Run
+  if (mode === 'plain' || mode === 'plain+hash') {
+    const bytes = await plainGet(client, target, mode === 'plain+hash')
+    run = {
+      mode,
+      ms: performance.now() - started,
+      cpuS: cpuS(),
+      bytes,
+      rssBeforeBytes,
+      peakRssBytes: status('VmHWM'),
+    }
+  } else {
+    const { peak, ...rest } = await ours(mode === 'ours' ? URIS.single : URIS.bundle, target)
+    run = { mode, ...rest, cpuS: cpuS(), rssBeforeBytes, peakRssBytes: peak }
+  }
+  process.stdout.write(JSON.stringify(run))
+  client.destroy()
+}
+
+function runChild(mode: Mode, target: string, env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), 'child', mode, target], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let out = ''
+    proc.stdout.on('data', (d: Buffer) => (out += d.toString()))
+    proc.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as Run) : reject(new Error(`${mode} exited ${code}`))
+    )
+  })
+}
+
+// ---- parent ----
+async function upload(s3: Awaited<ReturnType<typeof startLocalS3>>, dir: string): Promise<number> {
+  const t0 = performance.now()
+  const source = path.join(dir, 'model.onnx')
+  const sha256 = await writeBigOnnx(source, SIZE_MB * MB)
+  const put = (Key: string, Body: PutObjectCommand['input']['Body'], ContentLength: number) =>
+    s3.client.send(new PutObjectCommand({ Bucket: 'models', Key, Body, ContentLength }))
+  await put('single/model.onnx', createReadStream(source), statSync(source).size) // one part: ETag = MD5
+  rmSync(source)
+  const CopySource = 'models/single/model.onnx'
+  await s3.client.send(
+    new CopyObjectCommand({ Bucket: 'models', Key: 'bundle/model.onnx', CopySource })
+  )
+  const sums = Buffer.from(`${sha256}  model.onnx\n`)
+  await put('bundle/SHA256SUMS', sums, sums.length)
+  return (performance.now() - t0) / 1000
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'model-loader-bench-'))
+  const s3 = await startLocalS3(['models'])
+  try {
+    const setupS = await upload(s3, dir)
+    const env = {
+      ...s3.env,
+      AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+      AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+    }
+    const target = (i: number): string => path.join(dir, `run-${i}`)
+    await runChild('plain', target(0), env) // warm-up: the object into the page cache
+    rmSync(target(0), { force: true })
+    const runs: Run[] = []
+    for (let i = 1; i <= MODES.length * RUNS; i++) {
+      const mode = MODES[(i - 1) % MODES.length]!
+      runs.push(await runChild(mode, target(i), env))
+      rmSync(target(i), { recursive: true, force: true })
+      const r = runs.at(-1)!
+      console.error(`${mode}: ${(r.bytes / MB / (r.ms / 1000)).toFixed(0)} MB/s`)
+    }
+    const { markdown, json } = report(runs, { sizeMb: SIZE_MB, runsPerMode: RUNS, setupS })
+    const out = process.env.BENCH_OUT_DIR ?? path.join(ROOT, '.artifacts/bench')
+    mkdirSync(out, { recursive: true })
+    writeFileSync(path.join(out, 'model-loader.md'), `${markdown}\n`)
+    writeFileSync(path.join(out, 'model-loader.json'), `${JSON.stringify(json, null, 2)}\n`)
+    console.log(markdown)
+  } finally {
+    await s3.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+const [mode, modeArg, target] = process.argv.slice(2)
+if (mode === 'child') await child(modeArg as Mode, target ?? '')
+else await main()

@@ -1,0 +1,90 @@
+/**
+ * Offline start: when the source cannot be reached, the most recently used complete entry of the
+ * same source (the pinned version, if any) is re-verified (sizes and model sha256) and returned.
+ */
+import path from 'node:path'
+import { BUNDLE_FILES } from './bundle.js'
+import type { ModelBundle } from './bundle.js'
+import { readIndex } from './cache-index.js'
+import { safeName, SOURCE_LOCK, sourceDirFor } from './cache-layout.js'
+import { hashFile } from './file-hasher.js'
+import { acquireLock } from './file-lock.js'
+import { listDir } from './fs-util.js'
+import { leaseEntry } from './leases.js'
+import { bundleFromEntry, filesPresent, readManifest } from './manifest.js'
+import type { Manifest } from './manifest.js'
+import type { RemoteSource } from './remote-source.js'
+
+/** The offline source: its identity, computed without the network. */
+export interface OfflineSource {
+  readonly uri: string
+  readonly kind: RemoteSource['kind']
+  readonly name: string
+  readonly cacheKey: string
+  /** Only this version directory (a pinned S3 VersionId). */
+  readonly version?: string | undefined
+}
+
+async function candidates(
+  cacheDir: string,
+  sourceDir: string,
+  version: string | undefined
+): Promise<string[]> {
+  const dirs = (await listDir(sourceDir))
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => path.join(sourceDir, e.name))
+    .filter((dir) => version === undefined || path.basename(dir) === safeName(version))
+  const used = new Map(
+    (await readIndex(cacheDir)).entries.map((e) => [path.join(cacheDir, e.dir), e.lastUsedAt])
+  )
+  return dirs.sort((a, b) => (used.get(b) ?? '').localeCompare(used.get(a) ?? ''))
+}
+
+/** Entries this process re-hashed already (polling while offline must not re-hash each time). */
+const rehashed = new Map<string, string>()
+
+async function verifiedEntry(dir: string): Promise<Manifest | undefined> {
+  const manifest = await readManifest(dir)
+  if (!manifest || !(await filesPresent(dir, manifest))) return undefined
+  const model = manifest.files[BUNDLE_FILES.model]
+  if (!model) return undefined
+  if (rehashed.get(dir) === model.sha256) return manifest
+  const { sha256 } = await hashFile(path.join(dir, BUNDLE_FILES.model), ['sha256'])
+  if (sha256 !== model.sha256) return undefined
+  rehashed.set(dir, sha256)
+  return manifest
+}
+
+/**
+ * The last verified cached copy of `source`, leased, or undefined when there is none. Waits at
+ * most `lockWaitMs` for the source's lock.
+ */
+export async function loadOfflineCopy(
+  cacheDir: string,
+  source: OfflineSource,
+  lockWaitMs = 30_000
+): Promise<ModelBundle | undefined> {
+  const sourceDir = sourceDirFor(cacheDir, source.kind, source.name, source.cacheKey)
+  const dirs = await candidates(cacheDir, sourceDir, source.version)
+  if (dirs.length === 0) return undefined
+  const lock = await acquireLock(path.join(sourceDir, SOURCE_LOCK), {
+    signal: AbortSignal.timeout(lockWaitMs),
+  })
+  try {
+    for (const dir of dirs) {
+      const manifest = await verifiedEntry(dir)
+      if (!manifest) continue
+      const release = await leaseEntry(dir)
+      const details = {
+        uri: source.uri,
+        name: source.name,
+        downloadedBytes: 0,
+        origin: 'offline-cache' as const,
+      }
+      return bundleFromEntry(dir, manifest, details, release)
+    }
+    return undefined
+  } finally {
+    await lock.release()
+  }
+}

@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { Readable } from 'node:stream'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { fetchParts } from './ranged-download.js'
+import type { ByteRange, PartSettings, RangeReader } from './ranged-download.js'
+
+const DATA = randomBytes(1_000_000)
+const SETTINGS: PartSettings = {
+  partSize: 128 * 1024,
+  concurrency: 3,
+  retries: 3,
+  backoff: { baseMs: 1, maxMs: 5 },
+  stallTimeoutMs: 5_000,
+}
+const noHooks = {
+  onWritten: () => undefined,
+  onContiguous: () => undefined,
+  onRetry: () => undefined,
+}
+let dir: string
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'ranged-'))
+  return () => rm(dir, { recursive: true, force: true })
+})
+
+type Fault = 'cut' | 'stall' | 'reset' | undefined
+
+/** Serves DATA in 16 KiB chunks; `fault` may cut a response halfway, stall it, or reset it. */
+function serve(fault?: (range: ByteRange | undefined, n: number) => Fault): {
+  read: RangeReader
+  state: { ranges: string[]; inFlight: number; maxInFlight: number }
+} {
+  const state = { ranges: [] as string[], inFlight: 0, maxInFlight: 0 }
+  const read: RangeReader = (range) => {
+    state.ranges.push(range ? `${range.start}-${range.end ?? ''}` : 'all')
+    const kind = fault?.(range, state.ranges.length)
+    const body = DATA.subarray(range?.start ?? 0, range?.end ?? DATA.length)
+    state.inFlight++
+    state.maxInFlight = Math.max(state.maxInFlight, state.inFlight)
+    let at = 0
+    const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })
+    return Promise.resolve(
+      new Readable({
+        read() {
+          if (kind === 'reset' || (kind === 'cut' && at >= body.length / 2)) this.destroy(reset)
+          else if (kind === 'stall' && at >= body.length / 2) return
+          else if (at >= body.length) this.push(null)
+          else this.push(body.subarray(at, (at += 16_384)))
+        },
+        destroy(err, callback) {
+          state.inFlight--
+          callback(err)
+        },
+      })
+    )
+  }
+  return { read, state }
+}
+
+async function download(read: RangeReader, settings: PartSettings = SETTINGS): Promise<Buffer> {
+  const file = path.join(dir, 'out')
+  const fh = await open(file, 'w')
+  try {
+    expect(
+      await fetchParts(fh, DATA.length, read, true, settings, noHooks, AbortSignal.timeout(10_000))
+    ).toBe(DATA.length)
+  } finally {
+    await fh.close()
+  }
+  return readFile(file)
+}
+
+describe('fetchParts', () => {
+  it('fetches parts in parallel, never more than `concurrency` at once', async () => {
+    const { read, state } = serve()
+    expect((await download(read)).equals(DATA)).toBe(true)
+    expect(state.ranges).toHaveLength(8)
+    expect(state.maxInFlight).toBeLessThanOrEqual(3)
+    expect(state.maxInFlight).toBeGreaterThan(1)
+  })
+
+  it('resumes a broken part from the byte where it stopped', async () => {
+    const { read, state } = serve((range, n) => (n <= 2 && range?.start === 0 ? 'cut' : undefined))
+    expect((await download(read)).equals(DATA)).toBe(true)
+    expect(
+      state.ranges.filter(
+        (r) => !r.startsWith('0-') && Number(r.split('-')[0]) % SETTINGS.partSize !== 0
+      )
+    ).not.toEqual([])
+  })
+
+  it('aborts a stalled request and retries it', async () => {
+    const { read } = serve((_range, n) => (n === 1 ? 'stall' : undefined))
+    expect((await download(read, { ...SETTINGS, stallTimeoutMs: 100 })).equals(DATA)).toBe(true)
+  })
+
+  it('gives up after `retries` tries without progress, and stops the other parts', async () => {
+    const broken = 3 * SETTINGS.partSize
+    const { read, state } = serve((range) => (range?.start === broken ? 'reset' : undefined))
+    await expect(download(read)).rejects.toMatchObject({
+      code: 'DOWNLOAD_FAILED',
+      message: /bytes 393216-524287 failed 4 times in a row: read ECONNRESET/,
+    })
+    expect(state.ranges.filter((r) => r.startsWith(`${broken}-`))).toHaveLength(4)
+    expect(state.inFlight).toBe(0)
+  })
+
+  it('refuses a body longer than the range asked for (a server ignoring Range)', async () => {
+    const read: RangeReader = () => Promise.resolve(Readable.from([DATA]))
+    await expect(download(read)).rejects.toThrow(/more than the \d+ bytes asked for/)
+  })
+})
