@@ -151,6 +151,7 @@ async function benchServer(
   const sweep: PhaseResult[] = []
   let overload: PhaseResult | undefined
   let overloadOpenLoop: PhaseResult | undefined
+  let error: string | undefined
   let startupMs = NaN
   let server: ChildServer | undefined
   try {
@@ -226,34 +227,14 @@ async function benchServer(
           `accepted p99 ${overloadOpenLoop.latencyOk.p99.toFixed(0)} ms, peak in flight ${overloadOpenLoop.peakInFlight}`
       )
     }
-    return {
-      kind,
-      label,
-      threads,
-      startupMs,
-      sweep,
-      saturation: sat,
-      overload,
-      overloadOpenLoop,
-      error: undefined,
-    }
   } catch (err) {
-    log(`  ${model.key} ${label} FAILED: ${errorText(err)}`)
-    const sat = saturationOf(sweep)
-    return {
-      kind,
-      label,
-      threads,
-      startupMs,
-      sweep,
-      saturation: sat,
-      overload,
-      overloadOpenLoop,
-      error: errorText(err),
-    }
+    error = errorText(err)
+    log(`  ${model.key} ${label} FAILED: ${error}`)
   } finally {
     await server?.stop()
   }
+  const saturation = saturationOf(sweep)
+  return { kind, label, threads, startupMs, sweep, saturation, overload, overloadOpenLoop, error }
 }
 
 function soakInputs(photo: Upload, fixtures: string): SoakInput[] {
