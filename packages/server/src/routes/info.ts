@@ -1,5 +1,6 @@
-/** `GET /`: what this service is and which model it serves. */
+/** `GET /`: what this service is and which model it serves; browsers get the demo page. */
 import { Hono } from 'hono'
+import { DEMO_PAGE_CSP, DEMO_PAGE_HTML, prefersHtml } from '../demo-page/page.js'
 import type { ServingState } from '../serving-state.js'
 
 /** Static description of the service, set by the composition root. */
@@ -8,10 +9,20 @@ export interface ServiceInfo {
   readonly version: string
 }
 
-/** Service info as JSON: status, model identity, endpoints. */
+/**
+ * Service info as JSON: status, model identity, endpoints. A client whose `Accept` prefers
+ * `text/html` (a browser's navigation) gets the demo page instead; everyone else the JSON.
+ */
 export function infoRoute(state: ServingState, service: ServiceInfo): Hono {
   const app = new Hono()
   app.get('/', (c) => {
+    c.header('Vary', 'Accept', { append: true })
+    if (prefersHtml(c.req.header('accept'))) {
+      c.header('Content-Security-Policy', DEMO_PAGE_CSP)
+      c.header('X-Content-Type-Options', 'nosniff')
+      c.header('Referrer-Policy', 'no-referrer')
+      return c.html(DEMO_PAGE_HTML)
+    }
     const model = state.model?.info
     return c.json({
       service: service.name,
