@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import path from 'node:path'
+import { DEFAULT_DECODE_NICENESS, DEFAULT_INFERENCE_NICENESS } from '@resnet/server'
 import { z } from 'zod'
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -31,6 +32,8 @@ const EnvSchema = z.object({
   API_KEYS_FILE: z.string().min(1).optional(),
   CORS_ORIGINS: z.string().optional(),
   INFERENCE_THREADS: int(1, 256).default(availableParallelism()),
+  INFERENCE_NICENESS: int(0, 19).default(DEFAULT_INFERENCE_NICENESS),
+  DECODE_NICENESS: int(0, 19).default(DEFAULT_DECODE_NICENESS),
   DRAIN_DELAY_S: seconds.default(0),
   SHUTDOWN_TIMEOUT_S: seconds.default(25),
 })

@@ -57,6 +57,7 @@ export async function openBundle(
       sha256: bundle.sha256,
     },
     threads: config.INFERENCE_THREADS,
+    niceness: config.INFERENCE_NICENESS,
   })
   logger.info(
     { model: model.info, ms: Math.round(performance.now() - started) },

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
-import { createApp, ServingState } from '@resnet/server'
+import { createApp, lowerDecodePriority, ServingState } from '@resnet/server'
 import { pino } from 'pino'
 import { ConfigError, loadConfig, readApiKeys, splitList } from './config.js'
 import type { Config } from './config.js'
@@ -94,7 +94,9 @@ try {
   const { model, bundle } = await loading
   if (!lifecycle.stopping) {
     state.setModel(model)
-    logger.info({ port: config.PORT }, 'ready')
+    // the pool exists by now (the model files were read through it)
+    const decodeThreads = lowerDecodePriority(config.DECODE_NICENESS)
+    logger.info({ port: config.PORT, decodeThreads }, 'ready')
     poller = startModelPoller(config, state, bundle, logger)
   }
 } catch (err) {

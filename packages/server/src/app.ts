@@ -13,6 +13,7 @@ import { healthRoutes } from './routes/health.js'
 import { infoRoute } from './routes/info.js'
 import type { ServiceInfo } from './routes/info.js'
 import { metricsRoute } from './routes/metrics.js'
+import { openApiRoute } from './routes/openapi.js'
 import { predictRoute } from './routes/predict.js'
 import type { PredictLimits } from './routes/predict.js'
 import { v2Routes } from './routes/v2.js'
@@ -48,8 +49,8 @@ export interface AppOptions {
 const PROTECTED = ['/predict', '/v2/models/*']
 
 /**
- * Builds the HTTP API: `GET /`, `/healthz`, `/readyz`, `/metrics`, `POST /predict`, the v2
- * inference protocol, and JSON errors.
+ * Builds the HTTP API: `GET /`, `/healthz`, `/readyz`, `/metrics`, `/openapi.json`,
+ * `POST /predict`, the v2 inference protocol, and JSON errors.
  * @example serve({ fetch: createApp({ state, logger }).fetch, port: 8080 })
  */
 export function createApp(options: AppOptions): Hono {
@@ -100,6 +101,7 @@ export function createApp(options: AppOptions): Hono {
   app.route('/', healthRoutes(state))
   app.route('/', infoRoute(state, service))
   app.route('/', metricsRoute(state.metrics))
+  app.route('/', openApiRoute(service))
   app.route('/', predictRoute(state, limits))
   app.route('/', v2Routes(state, limits.maxImagesPerRequest))
   app.notFound((c) => {

@@ -94,4 +94,32 @@ describe('Batcher', () => {
     expect((await Promise.all(busy)).flat()).toHaveLength(6)
     expect(batcher.queued).toBe(0)
   })
+
+  it('holds queue room for images still being read, and refuses past it before any work', async () => {
+    const metrics = new ServerMetrics()
+    const batcher = new Batcher(model, { maxBatchSize: 2, maxQueue: 3 }, metrics)
+    const first = batcher.reserve(2, later())
+    const second = batcher.reserve(1, later())
+    expect(batcher.reserved).toBe(3)
+    expect(() => batcher.reserve(1, later())).toThrow(
+      expect.objectContaining({ code: 'OVERLOADED', retryAfter: 1 })
+    )
+    expect(() => {
+      second.resize(2)
+    }).toThrow(/queue is full \(3 images\)/)
+    second.release()
+    second.release() // idempotent
+    expect(batcher.reserved).toBe(2)
+    // submitting with the reservation uses it up instead of being admitted a second time
+    const rows = await batcher.submit([photos[0]!, photos[1]!], {
+      deadline: later(),
+      reservation: first,
+    })
+    expect(rows).toHaveLength(2)
+    expect(batcher.reserved).toBe(0)
+    expect((await metrics.rejected.get()).values[0]).toMatchObject({
+      labels: { reason: 'queue_full' },
+      value: 2,
+    })
+  })
 })

@@ -29,6 +29,21 @@ export interface ImageResult {
 export interface SubmitOptions {
   readonly deadline: number
   readonly signal?: AbortSignal | undefined
+  /** Room taken by `reserve()` before the images were read; submit uses it up. */
+  readonly reservation?: Reservation | undefined
+}
+
+/**
+ * Room in the queue held for images that are still being uploaded or decoded, so a request is
+ * refused before any of that work when it could not finish in time.
+ */
+export interface Reservation {
+  /** Images held. */
+  readonly count: number
+  /** Holds room for `count` images in all, admitting the extra ones like a new request. */
+  resize(count: number): void
+  /** Gives the room back (idempotent); called for you by `submit`. */
+  release(): void
 }
 
 interface Job {
@@ -51,6 +66,11 @@ export class Batcher {
   #timer: NodeJS.Timeout | undefined
   /** Smoothed milliseconds of inference per image, for the expected-wait estimate. */
   #msPerImage = 0
+  /** Images admitted by `reserve()` and not yet queued (being uploaded or decoded). */
+  #reserved = 0
+  /** When the current run started and how long the last one took, for its time left. */
+  #runStartedAt = 0
+  #lastRunMs = 0
 
   constructor(model: InferenceModel, options: BatcherOptions, metrics?: ServerMetrics) {
     this.#model = model
@@ -61,6 +81,36 @@ export class Batcher {
   /** Images waiting for a run. */
   get queued(): number {
     return this.#queue.length
+  }
+
+  /** Images admitted and still being read or decoded. */
+  get reserved(): number {
+    return this.#reserved
+  }
+
+  /**
+   * Admits `count` images before their request is read: throws OVERLOADED (503) at once when the
+   * queue, counting images still being decoded, is full or the expected wait passes `deadline`.
+   */
+  reserve(count: number, deadline: number): Reservation {
+    this.#admit(count, deadline)
+    this.#reserved += count
+    let held = count
+    const release = (): void => {
+      this.#reserved -= held
+      held = 0
+    }
+    return {
+      get count() {
+        return held
+      },
+      resize: (wanted: number) => {
+        if (wanted > held) this.#admit(wanted - held, deadline)
+        this.#reserved += wanted - held
+        held = wanted
+      },
+      release,
+    }
   }
 
   /** Resolves once nothing is queued or running (used to retire a replaced model). */
@@ -82,9 +132,12 @@ export class Batcher {
   submit(images: readonly Uint8Array[], options: SubmitOptions): Promise<ImageResult[]> {
     if (options.signal?.aborted) {
       this.#metrics?.rejected.inc({ reason: 'client_gone' })
+      options.reservation?.release()
       return Promise.reject(new ApiError('BAD_REQUEST', 'The client went away'))
     }
-    this.#admit(images.length, options.deadline)
+    const reserved = options.reservation?.count ?? 0
+    options.reservation?.release()
+    if (images.length > reserved) this.#admit(images.length - reserved, options.deadline)
     const now = Date.now()
     const rows = images.map(
       (pixels) =>
@@ -111,19 +164,26 @@ export class Batcher {
     return Promise.all(rows)
   }
 
+  /** Milliseconds until `count` more images would be done: the run in progress, then the rest. */
+  expectedWaitMs(count: number): number {
+    const now = performance.now()
+    const runLeft = this.#running ? Math.max(0, this.#runStartedAt + this.#lastRunMs - now) : 0
+    return runLeft + (this.#queue.length + this.#reserved + count) * this.#msPerImage
+  }
+
   #admit(count: number, deadline: number): void {
-    const { maxQueue, maxBatchSize } = this.#options
-    if (this.#queue.length + count > maxQueue) {
+    const { maxQueue } = this.#options
+    const waiting = this.#queue.length + this.#reserved
+    if (waiting + count > maxQueue) {
       this.#metrics?.rejected.inc({ reason: 'queue_full' })
       throw new ApiError(
         'OVERLOADED',
-        `The inference queue is full (${this.#queue.length} images); retry shortly`,
+        `The inference queue is full (${waiting} images); retry shortly`,
         1
       )
     }
-    // expected wait: the queue ahead of us plus the run in progress, at the measured speed
-    const ahead = this.#queue.length + (this.#running ? maxBatchSize : 0)
-    const expectedMs = (ahead + count) * this.#msPerImage
+    // expected wait: the run in progress, then everything admitted ahead of us, at measured speed
+    const expectedMs = this.expectedWaitMs(count)
     if (Date.now() + expectedMs > deadline) {
       this.#metrics?.rejected.inc({ reason: 'deadline' })
       const retry = Math.max(1, Math.ceil(expectedMs / 1000))
@@ -163,17 +223,19 @@ export class Batcher {
   /** Takes the next batch (dropping expired jobs) and runs it; then schedules the next. */
   async #runNext(): Promise<void> {
     if (this.#running) return
-    const now = Date.now()
+    // a job that this run cannot finish before its deadline is refused now, not answered late
+    const size = Math.min(this.#options.maxBatchSize, this.#queue.length)
+    const finishBy = Date.now() + size * this.#msPerImage
     const jobs: Job[] = []
     while (jobs.length < this.#options.maxBatchSize && this.#queue.length > 0) {
       const job = this.#queue.shift()!
       if (job.signal?.aborted) {
         this.#metrics?.rejected.inc({ reason: 'client_gone' })
         job.reject(new ApiError('BAD_REQUEST', 'The client went away'))
-      } else if (job.deadline < now) {
+      } else if (job.deadline < finishBy) {
         this.#metrics?.rejected.inc({ reason: 'deadline' })
         job.reject(
-          new ApiError('OVERLOADED', 'The request deadline passed while queued; retry shortly', 1)
+          new ApiError('OVERLOADED', 'The request would miss its deadline; retry shortly', 1)
         )
       } else jobs.push(job)
     }
@@ -196,12 +258,14 @@ export class Batcher {
     })
     const started = performance.now()
     const startedAt = Date.now()
+    this.#runStartedAt = started
     for (const job of jobs) {
       this.#metrics?.stageSeconds.observe({ stage: 'queue' }, (startedAt - job.enqueued) / 1000)
     }
     try {
       const rows = await this.#model.run(batch)
       const ms = performance.now() - started
+      this.#lastRunMs = ms
       this.#msPerImage =
         this.#msPerImage === 0
           ? ms / jobs.length

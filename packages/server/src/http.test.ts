@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import type { Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { connect } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { serve } from '@hono/node-server'
 import { IMAGES_DIR } from '@resnet/test-support'
 import { pino } from 'pino'
@@ -46,6 +47,46 @@ const post = (url: string, init: RequestInit = {}) => {
 
 const metric = (text: string, line: RegExp): number => Number(line.exec(text)?.[1] ?? NaN)
 
+const BOUNDARY = 'raw-socket-boundary'
+
+/** A predict request written by hand, so a test controls when (and whether) its body is sent. */
+function rawPredict(url: string, image: Buffer): { socket: Socket; head: string; body: Buffer } {
+  const body = Buffer.concat([
+    Buffer.from(
+      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="image"; filename="a.jpg"\r\n` +
+        'Content-Type: image/jpeg\r\n\r\n'
+    ),
+    image,
+    Buffer.from(`\r\n--${BOUNDARY}--\r\n`),
+  ])
+  const { port } = new URL(url)
+  const head =
+    `POST /predict HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` +
+    `Content-Type: multipart/form-data; boundary=${BOUNDARY}\r\n` +
+    `Content-Length: ${body.length}\r\n\r\n`
+  return { socket: connect(Number(port), '127.0.0.1'), head, body }
+}
+
+/** Resolves with the first response's status line and headers read from a raw socket. */
+const responseHead = (socket: Socket): Promise<string> =>
+  new Promise((resolve, reject) => {
+    let text = ''
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1')
+      const end = text.indexOf('\r\n\r\n')
+      if (end >= 0) resolve(text.slice(0, end))
+    })
+    socket.on('error', reject)
+  })
+
+async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
 describe('the server over HTTP', () => {
   it('batches concurrent requests (batch-size metric) and answers every one', async () => {
     const { url } = await start({ maxBatchSize: 8, maxQueue: 64 })
@@ -85,5 +126,44 @@ describe('the server over HTTP', () => {
       headers: { 'X-Amzn-Trace-Id': 'Root=1-67891233-abcdef012345678912345678' },
     })
     expect(res.headers.get('x-request-id')).toBe('Root=1-67891233-abcdef012345678912345678')
+  })
+
+  it('refuses an overloaded request before reading its body: 503 while the upload has not started', async () => {
+    const { url, state } = await start({ maxBatchSize: 1, maxQueue: 1 })
+    // the first request holds the only queue place while its body is still on its way
+    const slow = rawPredict(url, photo)
+    slow.socket.write(slow.head)
+    await until(() => state.batcher!.reserved === 1, 'the first request to be admitted')
+    const refused = rawPredict(url, photo)
+    refused.socket.write(refused.head) // headers only: no byte of the body is ever sent
+    const head = await responseHead(refused.socket)
+    expect(head).toMatch(/^HTTP\/1\.1 503 /)
+    expect(head).toMatch(/^retry-after: 1$/im)
+    refused.socket.destroy()
+    // the admitted one then uploads and is served
+    const answer = responseHead(slow.socket)
+    slow.socket.write(slow.body)
+    expect(await answer).toMatch(/^HTTP\/1\.1 200 /)
+    slow.socket.destroy()
+    const text = await (await fetch(`${url}/metrics`)).text()
+    expect(metric(text, /^rejected_requests_total\{reason="queue_full"\} (\d+)/m)).toBe(1)
+  })
+
+  it('drops the queued work of clients that disconnect; the others are still served', async () => {
+    // a long batch delay keeps the images queued until the clients are gone
+    const { url, state } = await start({ maxBatchSize: 8, maxQueue: 64, maxDelayMs: 1500 })
+    const clients = Array.from({ length: 3 }, () => rawPredict(url, photo))
+    for (const c of clients) c.socket.write(Buffer.concat([Buffer.from(c.head), c.body]))
+    await until(() => state.batcher!.queued === 3, 'three queued images')
+    const staying = responseHead(clients[2]!.socket)
+    clients[0]!.socket.destroy()
+    clients[1]!.socket.destroy()
+    await until(() => state.batcher!.queued === 1, 'the two abandoned images to be dropped')
+    expect(await staying).toMatch(/^HTTP\/1\.1 200 /)
+    clients[2]!.socket.destroy()
+    const text = await (await fetch(`${url}/metrics`)).text()
+    expect(metric(text, /^rejected_requests_total\{reason="client_gone"\} (\d+)/m)).toBe(2)
+    // only the image of the client that stayed was ever run
+    expect(metric(text, /^inference_batch_size_sum (\d+)/m)).toBe(1)
   })
 })

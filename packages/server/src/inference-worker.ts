@@ -3,6 +3,8 @@
  * event loop (onnxruntime-node's `run` holds its calling thread for the whole run).
  * Self-contained on purpose: Node runs this file directly (also as .ts, by type stripping).
  */
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import { setPriority } from 'node:os'
 import { parentPort, workerData } from 'node:worker_threads'
 import ort from 'onnxruntime-node'
 
@@ -10,6 +12,11 @@ import ort from 'onnxruntime-node'
 export interface WorkerInit {
   readonly modelPath: string
   readonly threads: number
+  /**
+   * Nice value (0-19) for this thread and the threads onnxruntime starts, so the HTTP event loop
+   * and image decoding win the CPU when inference saturates it. 0 leaves priorities alone.
+   */
+  readonly niceness: number
 }
 
 /** One inference request from the parent; `data` is transferred, not copied. */
@@ -66,13 +73,57 @@ const typed = (msg: RunMessage): Float32Array | Uint16Array | Uint8Array =>
       ? new Uint16Array(msg.data)
       : new Uint8Array(msg.data)
 
+/** Thread ids of this process (Linux), except Node's own pools; empty where /proc is missing. */
+function threadIds(): Set<number> {
+  try {
+    const tids = readdirSync('/proc/self/task').map(Number)
+    return new Set(tids.filter((tid) => !NODE_THREADS.has(threadName(tid))))
+  } catch {
+    return new Set()
+  }
+}
+
+const NODE_THREADS = new Set(['libuv-worker', 'V8Worker', 'MainThread', 'SignalInspector'])
+
+const threadName = (tid: number): string => {
+  try {
+    return readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim()
+  } catch {
+    return ''
+  }
+}
+
+/** Lowers the priority of one thread (Linux: setpriority on a thread id is per thread). */
+function lower(tid: number, niceness: number): void {
+  try {
+    setPriority(tid, niceness)
+  } catch {
+    // not Linux, the thread is gone, or not permitted: priorities stay as they are
+  }
+}
+
+/** This worker thread's id: sync fs calls run on the calling thread, so thread-self is ours. */
+function ownThreadId(): number | undefined {
+  try {
+    return Number(readlinkSync('/proc/thread-self').split('/').pop())
+  } catch {
+    return undefined
+  }
+}
+
 async function main(): Promise<void> {
+  const before = threadIds()
+  const own = ownThreadId()
+  if (init.niceness > 0 && own !== undefined) lower(own, init.niceness)
   const session = await ort.InferenceSession.create(init.modelPath, {
     intraOpNumThreads: init.threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
   })
+  // the intra-op pool onnxruntime just started: every thread that did not exist before
+  if (init.niceness > 0)
+    for (const tid of threadIds()) if (!before.has(tid)) lower(tid, init.niceness)
   const inputs = session.inputMetadata.map((m) => ({
     name: m.name,
     type: m.isTensor ? m.type : 'non-tensor',

@@ -1,7 +1,7 @@
 /** Images -> top-k predictions: decode concurrently (libuv pool), batch with others, rank. */
 import { decodeImage, PreprocessError } from '@resnet/preprocess'
 import type { DecodeLimits } from '@resnet/preprocess'
-import type { Batcher } from './batcher.js'
+import type { Batcher, Reservation } from './batcher.js'
 import { topK } from './top-k.js'
 import type { Prediction } from './top-k.js'
 
@@ -25,6 +25,8 @@ export interface PredictOptions {
   /** Epoch milliseconds after which the request is abandoned. */
   readonly deadline: number
   readonly signal?: AbortSignal | undefined
+  /** Queue room taken before the body was read (see `Batcher.reserve`). */
+  readonly reservation?: Reservation | undefined
 }
 
 async function decodeAll(
@@ -59,7 +61,11 @@ export async function predictImages(
   const t0 = performance.now()
   const pixels = await decodeAll(images, batcher, options.limits)
   const preprocess = performance.now() - t0
-  const rows = await batcher.submit(pixels, { deadline: options.deadline, signal: options.signal })
+  const rows = await batcher.submit(pixels, {
+    deadline: options.deadline,
+    signal: options.signal,
+    reservation: options.reservation,
+  })
   const { labels } = batcher.model
   return {
     results: rows.map((row) => topK(row.scores, options.topK, labels)),

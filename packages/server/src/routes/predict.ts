@@ -1,6 +1,7 @@
 /** `POST /predict`: one or more images in, top-k classes out. */
 import type { DecodeLimits } from '@resnet/preprocess'
 import { Hono } from 'hono'
+import type { Reservation } from '../batcher.js'
 import { ApiError } from '../http-errors.js'
 import { predictImages } from '../predict.js'
 import type { StageTimings } from '../predict.js'
@@ -47,15 +48,20 @@ export function predictRoute(state: ServingState, limits: PredictLimits): Hono {
     if (!lease) throw new ApiError('NOT_READY', 'The model is still loading; retry shortly', 1)
     const { batcher } = lease
     const done = state.track()
+    let reservation: Reservation | undefined
     try {
       const { info } = batcher.model
       const topK = parseTopK(c.req.query('top_k'), info.classes)
+      // admission first: an overloaded server refuses before reading or decoding anything
+      reservation = batcher.reserve(1, deadline)
       const images = await readImages(c, limits.maxImagesPerRequest)
+      reservation.resize(images.length)
       const { results, timings } = await predictImages(images, batcher, {
         topK,
         limits: limits.decode,
         deadline,
         signal: c.req.raw.signal,
+        reservation,
       })
       const total = performance.now() - started
       state.metrics.stageSeconds.observe({ stage: 'preprocess' }, timings.preprocess / 1000)
@@ -65,6 +71,7 @@ export function predictRoute(state: ServingState, limits: PredictLimits): Hono {
       if (results.length === 1) return c.json({ model, predictions: results[0] })
       return c.json({ model, results: results.map((predictions) => ({ predictions })) })
     } finally {
+      reservation?.release()
       done()
       lease.release()
     }

@@ -3,30 +3,15 @@ import { allocateBatch, toFloat16Bits } from '@resnet/preprocess'
 import type { BatchTensor } from '@resnet/preprocess'
 import { Hono } from 'hono'
 import type { Context } from 'hono'
-import { z } from 'zod'
 import { ApiError } from '../http-errors.js'
 import type { InferenceModel } from '../model.js'
+import { V2InferRequest } from '../schemas.js'
+import type { V2InferRequestBody } from '../schemas.js'
 import type { ServingState } from '../serving-state.js'
 
 const V2_TYPES = { float32: 'FP32', float16: 'FP16', uint8: 'UINT8' } as const
 
-/** The JSON body of `POST /v2/models/{name}/infer`. */
-const InferRequestSchema = z.object({
-  id: z.string().optional(),
-  inputs: z
-    .array(
-      z.object({
-        name: z.string(),
-        shape: z.array(z.number().int().positive()).min(1),
-        datatype: z.enum(['FP32', 'FP16', 'UINT8']),
-        data: z.array(z.number()),
-      })
-    )
-    .length(1, 'exactly one input tensor is expected'),
-  outputs: z.array(z.object({ name: z.string() })).optional(),
-})
-
-type InferRequest = z.infer<typeof InferRequestSchema>
+type InferRequest = V2InferRequestBody
 
 /** The model's input dims after the batch dimension, as the config defines them. */
 const itemDims = (model: InferenceModel): number[] => {
@@ -101,7 +86,7 @@ export function v2Routes(state: ServingState, maxBatch: number): Hono {
 
 /** Runs one v2 inference request on `model` (not batched with other requests). */
 async function infer(c: Context, model: InferenceModel, maxBatch: number): Promise<Response> {
-  const parsed = InferRequestSchema.safeParse(await c.req.json().catch(() => undefined))
+  const parsed = V2InferRequest.safeParse(await c.req.json().catch(() => undefined))
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`)
     throw new ApiError('INVALID_TENSOR', `Invalid inference request: ${issues.join('; ')}`)
