@@ -189,7 +189,8 @@ describe('errors', () => {
 
   it('hides the details of an unexpected failure behind a 500 INTERNAL', async () => {
     const state = new ServingState()
-    state.setModel({ ...model, run: () => Promise.reject(new Error('secret /path/to/model')) })
+    const fail = () => Promise.reject(new Error('secret /path/to/model'))
+    state.setModel({ ...model, run: fail, runImages: fail })
     const res = await createApp({ state, logger }).request('/predict', {
       method: 'POST',
       body: multipart(cat),

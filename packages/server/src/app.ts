@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto'
 import { DEFAULT_DECODE_LIMITS } from '@resnet/preprocess'
 import { Hono } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { requestId } from 'hono/request-id'
@@ -85,15 +86,19 @@ export function createApp(options: AppOptions): Hono {
       })
     )
   }
-  const tooLarge = bodyLimit({
-    maxSize: limits.maxBodyBytes,
-    onError: (c) =>
-      errorResponse(
-        c,
-        'PAYLOAD_TOO_LARGE',
-        `The request body is over ${limits.maxBodyBytes} bytes`
-      ),
-  })
+  const overLimit = (c: Context): Response =>
+    errorResponse(c, 'PAYLOAD_TOO_LARGE', `The request body is over ${limits.maxBodyBytes} bytes`)
+  const streamedLimit = bodyLimit({ maxSize: limits.maxBodyBytes, onError: overLimit })
+  // A declared length is checked without touching the body (Node's parser never reads past it),
+  // which keeps the body on the fast path (read straight from the socket, no web streams).
+  const tooLarge: MiddlewareHandler = async (c, next) => {
+    const length = c.req.header('content-length')
+    if (length === undefined || c.req.header('transfer-encoding') !== undefined) {
+      return streamedLimit(c, next)
+    }
+    if (Number(length) > limits.maxBodyBytes) return overLimit(c)
+    await next()
+  }
   for (const path of PROTECTED) {
     if (options.apiKeys?.length) app.use(path, bearerAuth(options.apiKeys))
     app.use(path, tooLarge)

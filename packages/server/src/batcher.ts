@@ -3,7 +3,6 @@
  * starts as soon as the model is free (no added delay when idle); images that arrive while it runs
  * form the next batch, up to `maxBatchSize`. The queue is bounded and deadline-aware.
  */
-import { allocateBatch, writeImage } from '@resnet/preprocess'
 import { ApiError } from './http-errors.js'
 import type { ServerMetrics } from './metrics.js'
 import type { InferenceModel } from './model.js'
@@ -251,11 +250,6 @@ export class Batcher {
   }
 
   async #runBatch(jobs: Job[]): Promise<void> {
-    const input = this.#model.config.input
-    const batch = allocateBatch(input, jobs.length)
-    jobs.forEach((job, i) => {
-      writeImage(job.pixels, input, batch, i)
-    })
     const started = performance.now()
     const startedAt = Date.now()
     this.#runStartedAt = started
@@ -263,7 +257,7 @@ export class Batcher {
       this.#metrics?.stageSeconds.observe({ stage: 'queue' }, (startedAt - job.enqueued) / 1000)
     }
     try {
-      const rows = await this.#model.run(batch)
+      const rows = await this.#model.runImages(jobs.map((job) => job.pixels))
       const ms = performance.now() - started
       this.#lastRunMs = ms
       this.#msPerImage =

@@ -47,7 +47,7 @@ const post = (url: string, init: RequestInit = {}) => {
 
 const metric = (text: string, line: RegExp): number => Number(line.exec(text)?.[1] ?? NaN)
 
-const BOUNDARY = 'raw-socket-boundary'
+const BOUNDARY = '----Raw-Socket-Boundary-7MA4YWxk' // mixed case, as browsers and curl send
 
 /** A predict request written by hand, so a test controls when (and whether) its body is sent. */
 function rawPredict(url: string, image: Buffer): { socket: Socket; head: string; body: Buffer } {
@@ -165,5 +165,30 @@ describe('the server over HTTP', () => {
     expect(metric(text, /^rejected_requests_total\{reason="client_gone"\} (\d+)/m)).toBe(2)
     // only the image of the client that stayed was ever run
     expect(metric(text, /^inference_batch_size_sum (\d+)/m)).toBe(1)
+  })
+
+  it('refuses oversized bodies with 413: a declared length at once, a chunked one while reading', async () => {
+    const { url } = await start({ maxBatchSize: 8, maxQueue: 64 })
+    const declared = rawPredict(url, photo)
+    const huge = declared.head.replace(/Content-Length: \d+/, 'Content-Length: 40000000')
+    declared.socket.write(huge) // no body byte is sent
+    expect(await responseHead(declared.socket)).toMatch(/^HTTP\/1\.1 413 /)
+    declared.socket.destroy()
+    const chunk = new Uint8Array(1024 * 1024)
+    let sent = 0
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 40) controller.enqueue(chunk)
+        else controller.close()
+      },
+    })
+    const chunked = await fetch(`${url}/predict`, {
+      method: 'POST',
+      body,
+      headers: { 'Content-Type': 'image/jpeg' },
+      duplex: 'half',
+    })
+    expect(chunked.status).toBe(413)
+    expect(await chunked.json()).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } })
   })
 })

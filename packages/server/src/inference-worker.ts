@@ -6,6 +6,8 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { setPriority } from 'node:os'
 import { parentPort, workerData } from 'node:worker_threads'
+import { allocateBatch, writeImage } from '@resnet/preprocess'
+import type { InputSpec } from '@resnet/preprocess'
 import ort from 'onnxruntime-node'
 
 /** What the parent passes when it starts the worker. */
@@ -28,6 +30,19 @@ export interface RunMessage {
   readonly dtype: 'float32' | 'float16' | 'uint8'
   readonly dims: readonly number[]
   readonly data: ArrayBuffer
+}
+
+/**
+ * Decoded images (HWC RGB at the input size, buffers transferred) to be written into one batch
+ * tensor here, so normalising and its allocations stay off the HTTP event loop.
+ */
+export interface RunPixelsMessage {
+  readonly type: 'run-pixels'
+  readonly id: number
+  readonly inputName: string
+  readonly outputName: string
+  readonly input: InputSpec
+  readonly pixels: readonly Uint8Array[]
 }
 
 /** Messages from the worker to the parent. */
@@ -111,6 +126,15 @@ function ownThreadId(): number | undefined {
   }
 }
 
+function toTensor(msg: RunMessage | RunPixelsMessage): ort.Tensor {
+  if (msg.type === 'run') return new ort.Tensor(msg.dtype, typed(msg), msg.dims)
+  const batch = allocateBatch(msg.input, msg.pixels.length)
+  msg.pixels.forEach((pixels, i) => {
+    writeImage(pixels, msg.input, batch, i)
+  })
+  return new ort.Tensor(batch.dtype, batch.data, batch.dims)
+}
+
 async function main(): Promise<void> {
   const before = threadIds()
   const own = ownThreadId()
@@ -129,12 +153,18 @@ async function main(): Promise<void> {
     type: m.isTensor ? m.type : 'non-tensor',
     shape: m.isTensor ? m.shape : [],
   }))
-  port!.on('message', (msg: RunMessage | { type: 'close' }) => {
+  port!.on('message', (msg: RunMessage | RunPixelsMessage | { type: 'close' }) => {
     if (msg.type === 'close') {
       void session.release().finally(() => process.exit(0))
       return
     }
-    const tensor = new ort.Tensor(msg.dtype, typed(msg), msg.dims)
+    let tensor: ort.Tensor
+    try {
+      tensor = toTensor(msg)
+    } catch (err) {
+      port!.postMessage({ type: 'failed', id: msg.id, message: errorText(err) })
+      return
+    }
     session
       .run({ [msg.inputName]: tensor }, [msg.outputName])
       .then(

@@ -20,5 +20,10 @@ export interface InferenceModel {
   readonly config: ModelConfig
   readonly labels: readonly string[]
   run(batch: BatchTensor): Promise<Float64Array[]>
+  /**
+   * Runs decoded images (HWC RGB at the input size) as one batch; the tensor is written off the
+   * event loop.
+   */
+  runImages(pixels: readonly Uint8Array[]): Promise<Float64Array[]>
   close(): Promise<void>
 }

@@ -75,15 +75,17 @@ export async function createOnnxModel(options: OnnxModelOptions): Promise<Infere
     throw err
   }
 
-  const run = async (batch: BatchTensor): Promise<Float64Array[]> => {
-    const { data } = await session.run(batch, inputName, outputName)
-    const n = batch.dims[0] ?? 1
+  const rows = (data: Float32Array, n: number): Float64Array[] => {
     const perRow = data.length / n // [N,C] or [N,C,1,1]
     return Array.from({ length: n }, (_, i) => {
       const row = data.subarray(i * perRow, (i + 1) * perRow)
       return config.output.activation === 'softmax' ? softmax(row) : Float64Array.from(row)
     })
   }
+  const run = async (batch: BatchTensor): Promise<Float64Array[]> =>
+    rows((await session.run(batch, inputName, outputName)).data, batch.dims[0] ?? 1)
+  const runImages = async (pixels: readonly Uint8Array[]): Promise<Float64Array[]> =>
+    rows((await session.runPixels(pixels, config.input, inputName, outputName)).data, pixels.length)
 
   const [warm] = await run(allocateBatch(config.input, 1)) // warm-up: first run allocates and JITs
   const info: ModelInfo = {
@@ -98,6 +100,7 @@ export async function createOnnxModel(options: OnnxModelOptions): Promise<Infere
     config,
     labels: options.labels,
     run,
+    runImages,
     close: () => session.close(),
   }
 }

@@ -1,35 +1,55 @@
 /** Request body -> image byte arrays: multipart `image` fields, or one raw image body. */
 import type { Context } from 'hono'
 import { ApiError } from './http-errors.js'
+import { MultipartError, multipartBoundary, parseMultipart } from './multipart.js'
+import type { FormPart } from './multipart.js'
 
 const FIELD = 'image'
 
-async function fromMultipart(c: Context, maxImages: number): Promise<Uint8Array[]> {
-  let form: Record<string, string | File | (string | File)[]>
+/** Most parts read from one body: the images allowed plus a few text fields. */
+const partsFor = (maxImages: number): number => 2 * maxImages + 16
+
+async function fromMultipart(c: Context, type: string, maxImages: number): Promise<Uint8Array[]> {
+  const boundary = multipartBoundary(type)
+  if (!boundary) throw new ApiError('BAD_REQUEST', 'Malformed multipart body (no boundary)')
+  let parts: FormPart[]
   try {
-    form = await c.req.parseBody({ all: true })
+    parts = parseMultipart(await readBody(c), boundary, partsFor(maxImages))
   } catch (err) {
-    throw new ApiError('BAD_REQUEST', `Malformed multipart body (${(err as Error).message})`)
+    if (!(err instanceof MultipartError)) throw err
+    if (err.tooManyParts) {
+      throw new ApiError('TOO_MANY_IMAGES', `Too many parts; the limit is ${maxImages} images`)
+    }
+    throw new ApiError('BAD_REQUEST', `Malformed multipart body (${err.message})`)
   }
-  const raw = form[FIELD]
-  const parts = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]
-  if (parts.length === 0) {
+  const images = parts.filter((part) => part.name === FIELD)
+  if (images.length === 0) {
     throw new ApiError('MISSING_IMAGE', `Send the image as a multipart file field named "${FIELD}"`)
   }
-  if (parts.length > maxImages) {
+  if (images.length > maxImages) {
     throw new ApiError(
       'TOO_MANY_IMAGES',
-      `${parts.length} images sent; the limit is ${maxImages} per request`
+      `${images.length} images sent; the limit is ${maxImages} per request`
     )
   }
-  return Promise.all(
-    parts.map(async (part, i) => {
-      if (typeof part === 'string') {
-        throw new ApiError('MISSING_IMAGE', `Field "${FIELD}" #${i + 1} is text, not a file upload`)
-      }
-      return new Uint8Array(await part.arrayBuffer())
-    })
-  )
+  return images.map((part, i) => {
+    if (part.filename === undefined) {
+      throw new ApiError('MISSING_IMAGE', `Field "${FIELD}" #${i + 1} is text, not a file upload`)
+    }
+    return part.data
+  })
+}
+
+/** The whole body; read straight from the socket (no web streams) when the server allows it. */
+async function readBody(c: Context): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await c.req.arrayBuffer())
+  } catch (err) {
+    throw new ApiError(
+      'BAD_REQUEST',
+      `The request body could not be read (${(err as Error).message})`
+    )
+  }
 }
 
 /**
@@ -38,10 +58,12 @@ async function fromMultipart(c: Context, maxImages: number): Promise<Uint8Array[
  * trusted for decoding; they only choose how to read the body.
  */
 export async function readImages(c: Context, maxImages: number): Promise<Uint8Array[]> {
-  const type = (c.req.header('content-type') ?? '').toLowerCase()
-  if (type.startsWith('multipart/form-data')) return fromMultipart(c, maxImages)
+  const declared = c.req.header('content-type') ?? ''
+  const type = declared.toLowerCase()
+  // the boundary is case-sensitive: read it from the header as sent
+  if (type.startsWith('multipart/form-data')) return fromMultipart(c, declared, maxImages)
   if (type.startsWith('image/') || type.startsWith('application/octet-stream')) {
-    const body = new Uint8Array(await c.req.arrayBuffer())
+    const body = await readBody(c)
     if (body.length === 0) throw new ApiError('MISSING_IMAGE', 'The request body is empty')
     return [body]
   }

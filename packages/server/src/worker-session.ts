@@ -1,7 +1,7 @@
 /** The parent side of the inference worker: promise-based runs with transferred buffers. */
 import { Worker } from 'node:worker_threads'
-import type { BatchTensor } from '@resnet/preprocess'
-import type { RunMessage, WorkerInit, WorkerReply } from './inference-worker.js'
+import type { BatchTensor, InputSpec } from '@resnet/preprocess'
+import type { RunMessage, RunPixelsMessage, WorkerInit, WorkerReply } from './inference-worker.js'
 
 type Ready = Extract<WorkerReply, { type: 'ready' }>
 
@@ -96,9 +96,40 @@ export class WorkerSession {
       dims: batch.dims,
       data,
     }
+    return this.#send(id, message, [data])
+  }
+
+  /**
+   * Runs decoded images (HWC RGB at `input`'s size); the worker writes the batch tensor. The
+   * pixels are copied to the worker (about 150 KB an image), so the caller keeps its buffers.
+   */
+  runPixels(
+    pixels: readonly Uint8Array[],
+    input: InputSpec,
+    inputName: string,
+    outputName: string
+  ): Promise<{ data: Float32Array; dims: readonly number[] }> {
+    if (this.#failure) return Promise.reject(this.#failure)
+    const id = this.#nextId++
+    const message: RunPixelsMessage = {
+      type: 'run-pixels',
+      id,
+      inputName,
+      outputName,
+      input,
+      pixels,
+    }
+    return this.#send(id, message, [])
+  }
+
+  #send(
+    id: number,
+    message: RunMessage | RunPixelsMessage,
+    transfer: ArrayBuffer[]
+  ): Promise<{ data: Float32Array; dims: readonly number[] }> {
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject })
-      this.#worker.postMessage(message, [data])
+      this.#worker.postMessage(message, transfer)
     })
   }
 
