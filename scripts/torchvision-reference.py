@@ -15,7 +15,8 @@ Debian's python3-pil and python3-numpy (Pillow 9.4, numpy 1.24). Run from the re
         float16 or uint8 per config, little-endian, in the config's layout and channel order).
     /usr/bin/python3 scripts/torchvision-reference.py bench IMAGE SECONDS CONCURRENCY
         Decode + the whole transform of IMAGE in a loop; CONCURRENCY worker processes (a
-        torch DataLoader's num_workers). Prints {"imagesPerSec": ..., "images": ...} as JSON.
+        torch DataLoader's num_workers). Prints {"imagesPerSec": ..., "images": ...,
+        "cpuSeconds": ...} as JSON (cpuSeconds: the workers' CPU time in the measured window).
 """
 import io
 import json
@@ -130,22 +131,24 @@ def bench_loop(args):
     for _ in range(5):  # warm-up
         transform_bytes(data)
     time.sleep(max(0.0, start - time.time()))  # every worker measures the same window
-    count, end = 0, start + seconds
+    count, end, cpu = 0, start + seconds, time.process_time()
     while time.time() < end:
         transform_bytes(data)
         count += 1
-    return count
+    return count, time.process_time() - cpu
 
 
 def bench(path, seconds, concurrency):
     start = time.time() + 1.0  # after the workers' start-up and warm-up
     jobs = [(path, start, seconds)] * concurrency
     if concurrency == 1:
-        counts = [bench_loop(jobs[0])]
+        results = [bench_loop(jobs[0])]
     else:
         with multiprocessing.Pool(concurrency) as pool:
-            counts = pool.map(bench_loop, jobs, chunksize=1)
-    print(json.dumps({"imagesPerSec": sum(counts) / seconds, "images": sum(counts)}))
+            results = pool.map(bench_loop, jobs, chunksize=1)
+    images = sum(count for count, _ in results)
+    cpu_seconds = sum(cpu for _, cpu in results)
+    print(json.dumps({"imagesPerSec": images / seconds, "images": images, "cpuSeconds": cpu_seconds}))
 
 
 def main(argv):

@@ -98,6 +98,34 @@ describe('writeImage layouts and types', () => {
     expect(Array.from(batch.data)).toEqual(expected)
   })
 
+  it('stores, for every level of every channel, the multiply-add rounded once to the type', () => {
+    // 16x16 pixels: R takes every level 0..255, G the reverse, B every level in another order
+    const all = new Uint8Array(16 * 16 * 3)
+    for (let p = 0; p < 256; p++) all.set([p, 255 - p, (p * 37 + 11) & 255], p * 3)
+    const mean = [0.485, 0.456, 0.406]
+    const std = [0.229, 0.224, 0.225]
+    const cases = [
+      { dtype: 'float32', layout: 'NCHW', colorOrder: 'RGB' },
+      { dtype: 'float32', layout: 'NHWC', colorOrder: 'BGR' },
+      { dtype: 'float16', layout: 'NCHW', colorOrder: 'BGR' },
+      { dtype: 'float16', layout: 'NHWC', colorOrder: 'RGB' },
+    ] as const
+    for (const c of cases) {
+      const input = parseModelConfig({ input: { size: 16, resize: 16, mean, std, ...c } }).input
+      const batch = allocateBatch(input, 2)
+      writeImage(all, input, batch, 1)
+      for (let p = 0; p < 256; p++) {
+        for (let k = 0; k < 3; k++) {
+          const s = c.colorOrder === 'RGB' ? k : 2 - k // source channel of tensor channel k
+          const x = all[p * 3 + s]! * (input.scale / std[s]!) - mean[s]! / std[s]!
+          const want = c.dtype === 'float32' ? Math.fround(x) : toFloat16Bits(x)
+          const at = 3 * 256 + (c.layout === 'NCHW' ? k * 256 + p : p * 3 + k)
+          expect(batch.data[at], `${JSON.stringify(c)} pixel ${p} channel ${k}`).toBe(want)
+        }
+      }
+    }
+  })
+
   it('refuses pixels of the wrong size, or a slot outside the batch, instead of writing part', () => {
     const input = spec({})
     expect(() => {
