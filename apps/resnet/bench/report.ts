@@ -291,8 +291,8 @@ function soakTable(r: BenchResults): string[] {
   const codes = [...new Set(Object.values(s.byInput).flatMap((c) => Object.keys(c)))].sort()
   return [
     `The soak server keeps the default REQUEST_TIMEOUT_MS (30 s): the soak tests robustness and memory, ` +
-      `not overload. (With a 2 s deadline a loaded or disturbed server may answer 503 OVERLOADED to ` +
-      `slow-to-decode images, since the expected-wait check runs after decoding.) ` +
+      `not overload (with the bench's 2 s deadline a disturbed machine could turn some answers into 503 ` +
+      `OVERLOADED, which would hide the 4xx paths the soak exercises). ` +
       `${s.requests} requests over ${s.connections} connections in ${fmt(s.durationS, 0)} s; statuses: ` +
       Object.entries(s.statusCounts)
         .map(([k, n]) => `${k} × ${n}`)

@@ -31,7 +31,11 @@ function readConfig(): Config {
 }
 
 const config = readConfig()
-const logger = pino({ level: config.LOG_LEVEL, base: { service: SERVICE.name } })
+// Asynchronous stdout (batched writes instead of a syscall per line); pino flushes it on exit.
+const logger = pino(
+  { level: config.LOG_LEVEL, base: { service: SERVICE.name } },
+  pino.destination({ dest: 1, sync: false })
+)
 const state = new ServingState({
   maxBatchSize: config.MAX_BATCH_SIZE,
   maxQueue: config.MAX_QUEUE,

@@ -139,6 +139,7 @@ describe('the server over HTTP', () => {
     const head = await responseHead(refused.socket)
     expect(head).toMatch(/^HTTP\/1\.1 503 /)
     expect(head).toMatch(/^retry-after: 1$/im)
+    expect(head).toMatch(/^connection: close$/im) // its unread body is not drained
     refused.socket.destroy()
     // the admitted one then uploads and is served
     const answer = responseHead(slow.socket)

@@ -53,7 +53,14 @@ export function predictRoute(state: ServingState, limits: PredictLimits): Hono {
       const { info } = batcher.model
       const topK = parseTopK(c.req.query('top_k'), info.classes)
       // admission first: an overloaded server refuses before reading or decoding anything
-      reservation = batcher.reserve(1, deadline)
+      try {
+        reservation = batcher.reserve(1, deadline)
+      } catch (err) {
+        // the body was never read: closing is cheaper than draining it, and slows a client that
+        // retries at once instead of honouring Retry-After
+        c.header('Connection', 'close')
+        throw err
+      }
       const images = await readImages(c, limits.maxImagesPerRequest)
       reservation.resize(images.length)
       const { results, timings } = await predictImages(images, batcher, {
