@@ -27,6 +27,7 @@ const EnvSchema = z.object({
   MAX_QUEUE: int(1, 100_000).default(64),
   MAX_BATCH_SIZE: int(1, 256).default(8),
   BATCH_DELAY_MS: int(0, 1000).default(0),
+  MAX_ADMISSION_WAIT_MS: int(0, 60_000).default(1000),
   REQUEST_TIMEOUT_MS: int(100, 600_000).default(30_000),
   API_KEYS: z.string().optional(),
   API_KEYS_FILE: z.string().min(1).optional(),

@@ -40,6 +40,7 @@ const state = new ServingState({
   maxBatchSize: config.MAX_BATCH_SIZE,
   maxQueue: config.MAX_QUEUE,
   maxDelayMs: config.BATCH_DELAY_MS,
+  maxAdmissionWaitMs: config.MAX_ADMISSION_WAIT_MS,
 })
 const app = createApp({
   state,

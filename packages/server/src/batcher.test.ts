@@ -98,12 +98,13 @@ describe('Batcher', () => {
   it('holds queue room for images still being read, and refuses past it before any work', async () => {
     const metrics = new ServerMetrics()
     const batcher = new Batcher(model, { maxBatchSize: 2, maxQueue: 3 }, metrics)
-    const first = batcher.reserve(2, later())
-    const second = batcher.reserve(1, later())
+    const first = await batcher.reserve(2, later())
+    const second = await batcher.reserve(1, later())
     expect(batcher.reserved).toBe(3)
-    expect(() => batcher.reserve(1, later())).toThrow(
-      expect.objectContaining({ code: 'OVERLOADED', retryAfter: 1 })
-    )
+    await expect(batcher.reserve(1, later())).rejects.toMatchObject({
+      code: 'OVERLOADED',
+      retryAfter: 1,
+    })
     expect(() => {
       second.resize(2)
     }).toThrow(/queue is full \(3 images\)/)
@@ -121,5 +122,39 @@ describe('Batcher', () => {
       labels: { reason: 'queue_full' },
       value: 2,
     })
+  })
+
+  it('holds a request that does not fit yet and admits it, in order, once it does', async () => {
+    const metrics = new ServerMetrics()
+    const batcher = new Batcher(
+      model,
+      { maxBatchSize: 2, maxQueue: 2, maxAdmissionWaitMs: 10_000 },
+      metrics
+    )
+    const first = await batcher.reserve(2, later())
+    const order: string[] = []
+    const held = batcher.reserve(1, later()).then((r) => (order.push('held'), r))
+    const next = batcher.reserve(1, later()).then((r) => (order.push('next'), r))
+    const impatient = new AbortController()
+    const gone = batcher.reserve(1, later(), impatient.signal)
+    await new Promise((r) => setTimeout(r, 20))
+    expect(order).toEqual([]) // nothing fits while the first holds the whole queue
+    impatient.abort()
+    await expect(gone).rejects.toThrow(/went away/)
+    await batcher.submit([photos[0]!, photos[1]!], { deadline: later(), reservation: first })
+    const admitted = await Promise.all([held, next])
+    expect(order).toEqual(['held', 'next'])
+    expect(batcher.reserved).toBe(2)
+    for (const r of admitted) r.release()
+    // a request that cannot fit before its wait ends is refused then, with its reason
+    const short = new Batcher(model, { maxBatchSize: 1, maxQueue: 1, maxAdmissionWaitMs: 50 })
+    const hog = await short.reserve(1, later())
+    const started = performance.now()
+    await expect(short.reserve(1, later())).rejects.toMatchObject({ code: 'OVERLOADED' })
+    expect(performance.now() - started).toBeGreaterThanOrEqual(45)
+    hog.release()
+    expect((await metrics.rejected.get()).values).toEqual([
+      expect.objectContaining({ labels: { reason: 'client_gone' }, value: 1 }),
+    ])
   })
 })

@@ -15,6 +15,13 @@ export interface BatcherOptions {
   readonly maxQueue: number
   /** Extra wait for a fuller batch when the model is idle. @default 0 */
   readonly maxDelayMs?: number
+  /**
+   * How long `reserve()` may hold a request that does not fit yet (its body unread, costing
+   * nothing) before refusing it; it is admitted as soon as it fits. 0 refuses at once. This keeps
+   * clients that retry at once, ignoring Retry-After, from spinning the CPU on refusals.
+   * @default 0
+   */
+  readonly maxAdmissionWaitMs?: number
 }
 
 /** One image's scores and where its time went. */
@@ -45,6 +52,12 @@ export interface Reservation {
   release(): void
 }
 
+interface Waiter {
+  readonly count: number
+  readonly deadline: number
+  admit(): void
+}
+
 interface Job {
   readonly pixels: Uint8Array
   readonly deadline: number
@@ -63,17 +76,26 @@ export class Batcher {
   #running = false
   #idleWaiters: (() => void)[] = []
   #timer: NodeJS.Timeout | undefined
-  /** Smoothed milliseconds of inference per image, for the expected-wait estimate. */
+  /** Smoothed milliseconds of inference per image: will the next run end before a deadline? */
   #msPerImage = 0
+  /**
+   * The fastest recent milliseconds per image (a minimum that creeps up 5 % a run), for admission.
+   * Admitting on the smoothed figure would spiral under a flood: refusals eat CPU, runs slow
+   * down, fewer are admitted, batches shrink, runs slow down more. Jobs admitted optimistically
+   * are still refused at dispatch if the run could not end before their deadline.
+   */
+  #fastestMsPerImage = 0
   /** Images admitted by `reserve()` and not yet queued (being uploaded or decoded). */
   #reserved = 0
+  /** Requests held by `reserve()` until they fit, first come first served. */
+  #waiters: Waiter[] = []
   /** When the current run started and how long the last one took, for its time left. */
   #runStartedAt = 0
   #lastRunMs = 0
 
   constructor(model: InferenceModel, options: BatcherOptions, metrics?: ServerMetrics) {
     this.#model = model
-    this.#options = { maxDelayMs: 0, ...options }
+    this.#options = { maxDelayMs: 0, maxAdmissionWaitMs: 0, ...options }
     this.#metrics = metrics
   }
 
@@ -88,17 +110,57 @@ export class Batcher {
   }
 
   /**
-   * Admits `count` images before their request is read: throws OVERLOADED (503) at once when the
-   * queue, counting images still being decoded, is full or the expected wait passes `deadline`.
+   * Admits `count` images before their request is read. When the queue (counting images still
+   * being decoded) is full or the expected wait passes `deadline`, the request is held, its body
+   * unread, for up to `maxAdmissionWaitMs` and admitted as soon as it fits; otherwise it is
+   * refused with OVERLOADED (503). A request that could never fit is refused at once.
    */
-  reserve(count: number, deadline: number): Reservation {
-    this.#admit(count, deadline)
+  async reserve(count: number, deadline: number, signal?: AbortSignal): Promise<Reservation> {
+    const refusal = this.#waiters.length > 0 ? 'waiting' : this.#refusal(count, deadline)
+    if (refusal === undefined) return this.#hold(count, deadline)
+    const waitMs = Math.min(this.#options.maxAdmissionWaitMs, deadline - Date.now())
+    if (waitMs <= 0 || count > this.#options.maxQueue) {
+      this.#admit(count, deadline) // throws with the reason, counted
+      return this.#hold(count, deadline)
+    }
+    return new Promise<Reservation>((resolve, reject) => {
+      const waiter: Waiter = {
+        count,
+        deadline,
+        admit: () => {
+          clearTimeout(timer)
+          signal?.removeEventListener('abort', gone)
+          resolve(this.#hold(count, deadline))
+        },
+      }
+      const leave = (): void => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter)
+        signal?.removeEventListener('abort', gone)
+        this.#wakeWaiters() // the next in line may fit now
+      }
+      const gone = (): void => {
+        clearTimeout(timer)
+        leave()
+        this.#metrics?.rejected.inc({ reason: 'client_gone' })
+        reject(new ApiError('BAD_REQUEST', 'The client went away'))
+      }
+      const timer = setTimeout(() => {
+        leave()
+        try {
+          this.#admit(count, deadline) // the final word: refused with its reason, counted
+          resolve(this.#hold(count, deadline))
+        } catch (err) {
+          reject(err as Error)
+        }
+      }, waitMs)
+      signal?.addEventListener('abort', gone, { once: true })
+      this.#waiters.push(waiter)
+    })
+  }
+
+  #hold(count: number, deadline: number): Reservation {
     this.#reserved += count
     let held = count
-    const release = (): void => {
-      this.#reserved -= held
-      held = 0
-    }
     return {
       get count() {
         return held
@@ -108,7 +170,22 @@ export class Batcher {
         this.#reserved += wanted - held
         held = wanted
       },
-      release,
+      release: () => {
+        if (held === 0) return
+        this.#reserved -= held
+        held = 0
+        this.#wakeWaiters()
+      },
+    }
+  }
+
+  /** Admits held requests, in order, while the first one fits. */
+  #wakeWaiters(): void {
+    while (this.#waiters.length > 0) {
+      const first = this.#waiters[0]!
+      if (this.#refusal(first.count, first.deadline) !== undefined) return
+      this.#waiters.shift()
+      first.admit() // holds its room at once, so the next in line is measured behind it
     }
   }
 
@@ -163,35 +240,39 @@ export class Batcher {
     return Promise.all(rows)
   }
 
-  /** Milliseconds until `count` more images would be done: the run in progress, then the rest. */
+  /** Milliseconds until `count` more images would be done: the run in progress, then the rest, at the fastest recent speed. */
   expectedWaitMs(count: number): number {
     const now = performance.now()
     const runLeft = this.#running ? Math.max(0, this.#runStartedAt + this.#lastRunMs - now) : 0
-    return runLeft + (this.#queue.length + this.#reserved + count) * this.#msPerImage
+    return runLeft + (this.#queue.length + this.#reserved + count) * this.#fastestMsPerImage
   }
 
+  /** Why `count` more images would be refused now, or undefined if they fit. */
+  #refusal(count: number, deadline: number): 'queue_full' | 'deadline' | undefined {
+    if (this.#queue.length + this.#reserved + count > this.#options.maxQueue) return 'queue_full'
+    // expected wait: the run in progress, then everything admitted ahead of us
+    return Date.now() + this.expectedWaitMs(count) > deadline ? 'deadline' : undefined
+  }
+
+  /** Throws OVERLOADED (counted by reason) unless `count` more images fit now. */
   #admit(count: number, deadline: number): void {
-    const { maxQueue } = this.#options
-    const waiting = this.#queue.length + this.#reserved
-    if (waiting + count > maxQueue) {
-      this.#metrics?.rejected.inc({ reason: 'queue_full' })
+    const reason = this.#refusal(count, deadline)
+    if (reason === undefined) return
+    this.#metrics?.rejected.inc({ reason })
+    if (reason === 'queue_full') {
+      const waiting = this.#queue.length + this.#reserved
       throw new ApiError(
         'OVERLOADED',
         `The inference queue is full (${waiting} images); retry shortly`,
         1
       )
     }
-    // expected wait: the run in progress, then everything admitted ahead of us, at measured speed
     const expectedMs = this.expectedWaitMs(count)
-    if (Date.now() + expectedMs > deadline) {
-      this.#metrics?.rejected.inc({ reason: 'deadline' })
-      const retry = Math.max(1, Math.ceil(expectedMs / 1000))
-      throw new ApiError(
-        'OVERLOADED',
-        `The expected wait (${Math.round(expectedMs)} ms) exceeds the request deadline`,
-        retry
-      )
-    }
+    throw new ApiError(
+      'OVERLOADED',
+      `The expected wait (${Math.round(expectedMs)} ms) exceeds the request deadline`,
+      Math.max(1, Math.ceil(expectedMs / 1000))
+    )
   }
 
   #dropAborted(): void {
@@ -201,6 +282,7 @@ export class Batcher {
     this.#metrics?.rejected.inc({ reason: 'client_gone' }, gone.length)
     this.#metrics?.queueDepth.set(this.#queue.length)
     for (const job of gone) job.reject(new ApiError('BAD_REQUEST', 'The client went away'))
+    this.#wakeWaiters()
   }
 
   #schedule(): void {
@@ -239,13 +321,17 @@ export class Batcher {
       } else jobs.push(job)
     }
     this.#metrics?.queueDepth.set(this.#queue.length)
-    if (jobs.length === 0) return
+    if (jobs.length === 0) {
+      this.#wakeWaiters()
+      return
+    }
     this.#running = true
     try {
       await this.#runBatch(jobs)
     } finally {
       this.#running = false
       this.#schedule()
+      this.#wakeWaiters()
     }
   }
 
@@ -260,6 +346,11 @@ export class Batcher {
       const rows = await this.#model.runImages(jobs.map((job) => job.pixels))
       const ms = performance.now() - started
       this.#lastRunMs = ms
+      const perImage = ms / jobs.length
+      this.#fastestMsPerImage =
+        this.#fastestMsPerImage === 0
+          ? perImage
+          : Math.min(perImage, this.#fastestMsPerImage * 1.05)
       this.#msPerImage =
         this.#msPerImage === 0
           ? ms / jobs.length

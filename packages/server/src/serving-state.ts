@@ -7,11 +7,15 @@ import type { InferenceModel } from './model.js'
 /** Lifecycle of a serving process, as reported by `GET /` and `/readyz`. */
 export type Phase = 'loading' | 'ready' | 'draining'
 
-/** 8 images per run, 64 waiting, no added delay: measured defaults (see README, Batching). */
+/**
+ * 8 images per run, 64 waiting, no added delay, requests that do not fit held up to 1 s:
+ * measured defaults (see README, Batching).
+ */
 export const DEFAULT_BATCHING: BatcherOptions = Object.freeze({
   maxBatchSize: 8,
   maxQueue: 64,
   maxDelayMs: 0,
+  maxAdmissionWaitMs: 1000,
 })
 
 /** A batcher lent to one request; `release()` once the request is done with it. */

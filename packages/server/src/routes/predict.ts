@@ -54,7 +54,7 @@ export function predictRoute(state: ServingState, limits: PredictLimits): Hono {
       const topK = parseTopK(c.req.query('top_k'), info.classes)
       // admission first: an overloaded server refuses before reading or decoding anything
       try {
-        reservation = batcher.reserve(1, deadline)
+        reservation = await batcher.reserve(1, deadline, c.req.raw.signal)
       } catch (err) {
         // the body was never read: closing is cheaper than draining it, and slows a client that
         // retries at once instead of honouring Retry-After
