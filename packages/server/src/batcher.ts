@@ -150,7 +150,7 @@ export class Batcher {
           this.#admit(count, deadline) // the final word: refused with its reason, counted
           resolve(this.#hold(count, deadline))
         } catch (err) {
-          reject(err as Error)
+          reject(err instanceof Error ? err : new Error(String(err)))
         }
       }, waitMs)
       signal?.addEventListener('abort', gone, { once: true })
