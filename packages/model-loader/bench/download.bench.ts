@@ -1,9 +1,12 @@
 // `pnpm bench`: a 500 MB model from a local S3 server (s3rver on 127.0.0.1), each download in a
-// fresh child process that reports its time, CPU and RSS growth: ours (loadModel: parallel ranged
-// GETs, hashing while downloading, fsync, verify, rename) as a single object (verified by its MD5
-// ETag) and as a bundle with SHA256SUMS (verified by SHA-256 only), against one plain GetObject
-// piped to a file. Also times a repeated loadModel of the unchanged source (the hot-reload poll).
-// Writes $BENCH_OUT_DIR/model-loader.md and .json. Runs on Node 24 (type stripping).
+// fresh child process that reports its time, CPU and RSS growth: ours (loadModel: one GET, or
+// parallel ranged GETs if it proves slow, hashing while downloading, fsync, verify, rename) as a
+// single object (verified by its MD5 ETag) and as a bundle with SHA256SUMS (verified by SHA-256
+// only), against one plain GetObject piped to a file. The parent (s3rver) measures its own CPU
+// during each download. Also times a repeated loadModel of the unchanged source (the hot-reload
+// poll). Writes $BENCH_OUT_DIR/model-loader.md and .json. Runs on Node 24 (type stripping).
+// Knobs: BENCH_MODEL_LOADER_MB (size, default 500), BENCH_RUNS (runs per mode, default 5),
+// BENCH_QUICK=1 (harness debugging: 64 MB, 1 run).
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import {
@@ -16,7 +19,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
@@ -31,11 +34,12 @@ import { loadModel } from '@resnet/model-loader'
 import { startLocalS3 } from '../../../tests/support/src/s3-server.ts'
 import { writeBigOnnx } from './big-onnx.ts'
 import { MODES, report } from './report.ts'
-import type { Mode, Run } from './report.ts'
+import type { DemoRun, Mode, Run } from './report.ts'
 
 const MB = 1024 * 1024
-const SIZE_MB = Number(process.env.BENCH_MODEL_LOADER_MB ?? 500)
-const RUNS = 3
+const QUICK = process.env.BENCH_QUICK === '1'
+const SIZE_MB = Number(process.env.BENCH_MODEL_LOADER_MB ?? (QUICK ? 64 : 500))
+const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 5))
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const URIS = { single: 's3://models/single/model.onnx', bundle: 's3://models/bundle/' }
 
@@ -64,11 +68,16 @@ async function plainGet(client: S3Client, target: string, hash: boolean): Promis
 
 async function ours(
   uri: string,
-  target: string
-): Promise<Pick<Run, 'bytes' | 'pollMs' | 'pollDownloadedBytes'> & { peak: number; ms: number }> {
+  target: string,
+  cpuS: () => number
+): Promise<
+  Pick<Run, 'bytes' | 'pollMs' | 'pollDownloadedBytes' | 'cpuS'> & { peak: number; ms: number }
+> {
   const started = performance.now()
   const bundle = await loadModel({ uri, cacheDir: target })
   const ms = performance.now() - started
+  const cpu = cpuS()
+  process.stdout.write('END\n')
   const peak = status('VmHWM')
   const t = performance.now()
   const again = await loadModel({ uri, cacheDir: target })
@@ -77,6 +86,7 @@ async function ours(
   return {
     bytes: bundle.downloadedBytes,
     ms,
+    cpuS: cpu,
     peak,
     pollMs,
     pollDownloadedBytes: again.downloadedBytes,
@@ -87,31 +97,64 @@ async function child(mode: Mode, target: string): Promise<void> {
   const client = new S3Client({}) // endpoint, region and credentials from the environment
   await client.send(new HeadObjectCommand({ Bucket: 'models', Key: 'single/model.onnx' })) // SDK loaded
   const rssBeforeBytes = status('VmRSS')
+  process.stdout.write('START\n')
   const cpu0 = process.cpuUsage()
   const started = performance.now()
   const cpuS = (): number => {
     const { user, system } = process.cpuUsage(cpu0)
     return (user + system) / 1e6
   }
-  let run: Run
+  let run: ChildRun
   if (mode === 'plain' || mode === 'plain+hash') {
     const bytes = await plainGet(client, target, mode === 'plain+hash')
+    const ms = performance.now() - started
+    const cpu = cpuS()
+    process.stdout.write('END\n')
     run = {
       mode,
-      ms: performance.now() - started,
-      cpuS: cpuS(),
+      ms,
+      cpuS: cpu,
       bytes,
       rssBeforeBytes,
       peakRssBytes: status('VmHWM'),
     }
   } else {
-    const { peak, ...rest } = await ours(mode === 'ours' ? URIS.single : URIS.bundle, target)
-    run = { mode, ...rest, cpuS: cpuS(), rssBeforeBytes, peakRssBytes: peak }
+    const uri = mode === 'ours' ? URIS.single : URIS.bundle
+    const { peak, ...rest } = await ours(uri, target, cpuS)
+    run = { mode, ...rest, rssBeforeBytes, peakRssBytes: peak }
   }
   process.stdout.write(JSON.stringify(run))
   client.destroy()
 }
 
+/** Cold (empty cache: the model is generated) then warm (cached), each in a fresh process. */
+async function demoRuns(dir: string): Promise<DemoRun[]> {
+  const runs: DemoRun[] = []
+  for (let i = 0; i < RUNS; i++) {
+    const cacheDir = path.join(dir, `demo-${i}`)
+    for (const cache of ['cold', 'warm'] as const) {
+      const out = await new Promise<string>((resolve, reject) => {
+        const args = [fileURLToPath(new URL('./demo-start.ts', import.meta.url)), cacheDir]
+        const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+        let text = ''
+        proc.stdout.on('data', (d: Buffer) => (text += d.toString()))
+        proc.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`demo ${code}`))))
+      })
+      runs.push({ cache, ...(JSON.parse(out) as Omit<DemoRun, 'cache'>) })
+    }
+    rmSync(cacheDir, { recursive: true, force: true })
+  }
+  return runs
+}
+
+/** What a child measures (the parent adds the server's CPU). */
+type ChildRun = Omit<Run, 'serverCpuS'>
+
+/**
+ * One download in a child process. The child writes a line when its download starts and one when
+ * it ends (`START`, `END`), then its result: `serverCpuS` is this process's (s3rver's) CPU between
+ * the two.
+ */
 function runChild(mode: Mode, target: string, env: Record<string, string>): Promise<Run> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), 'child', mode, target], {
@@ -119,14 +162,41 @@ function runChild(mode: Mode, target: string, env: Record<string, string>): Prom
       stdio: ['ignore', 'pipe', 'inherit'],
     })
     let out = ''
-    proc.stdout.on('data', (d: Buffer) => (out += d.toString()))
-    proc.on('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(out) as Run) : reject(new Error(`${mode} exited ${code}`))
-    )
+    let cpu0 = process.cpuUsage()
+    let serverCpuS = NaN
+    proc.stdout.on('data', (d: Buffer) => {
+      out += d.toString()
+      for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
+        const line = out.slice(0, nl)
+        out = out.slice(nl + 1)
+        if (line === 'START') cpu0 = process.cpuUsage()
+        if (line === 'END') {
+          const { user, system } = process.cpuUsage(cpu0)
+          serverCpuS = (user + system) / 1e6
+        }
+      }
+    })
+    proc.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`${mode} exited ${code}`))
+      resolve({ ...(JSON.parse(out) as ChildRun), serverCpuS })
+    })
   })
 }
 
 // ---- parent ----
+/** CPU seconds to hash SIZE_MB in memory with `algorithm` (best of three 64 MiB runs, scaled). */
+function hashCpuS(algorithm: 'md5' | 'sha256'): number {
+  const sample = Buffer.alloc(64 * MB, 0x5a)
+  let best = Infinity
+  for (let i = 0; i < 3; i++) {
+    const cpu0 = process.cpuUsage()
+    createHash(algorithm).update(sample).digest()
+    const { user, system } = process.cpuUsage(cpu0)
+    best = Math.min(best, (user + system) / 1e6)
+  }
+  return (best * SIZE_MB) / 64
+}
+
 async function upload(s3: Awaited<ReturnType<typeof startLocalS3>>, dir: string): Promise<number> {
   const t0 = performance.now()
   const source = path.join(dir, 'model.onnx')
@@ -163,9 +233,18 @@ async function main(): Promise<void> {
       runs.push(await runChild(mode, target(i), env))
       rmSync(target(i), { recursive: true, force: true })
       const r = runs.at(-1)!
-      console.error(`${mode}: ${(r.bytes / MB / (r.ms / 1000)).toFixed(0)} MB/s`)
+      const cpu = `client ${r.cpuS.toFixed(2)} s, server ${r.serverCpuS.toFixed(2)} s of CPU`
+      console.error(`${mode}: ${(r.bytes / MB / (r.ms / 1000)).toFixed(0)} MB/s, ${cpu}`)
     }
-    const { markdown, json } = report(runs, { sizeMb: SIZE_MB, runsPerMode: RUNS, setupS })
+    const demo = await demoRuns(dir)
+    const { markdown, json } = report(runs, {
+      demo,
+      sizeMb: SIZE_MB,
+      runsPerMode: RUNS,
+      setupS,
+      cpus: availableParallelism(),
+      hashCpuS: { md5: hashCpuS('md5'), sha256: hashCpuS('sha256') },
+    })
     const out = process.env.BENCH_OUT_DIR ?? path.join(ROOT, '.artifacts/bench')
     mkdirSync(out, { recursive: true })
     writeFileSync(path.join(out, 'model-loader.md'), `${markdown}\n`)

@@ -24,7 +24,10 @@ interface ChildResult {
 }
 
 /** Runs loadModel in a real child process, reaching S3 through `endpoint` via the SDK's env chain. */
-function runChild(endpoint: string): { pid: number; kill(): void; done: Promise<ChildResult> } {
+function runChild(
+  endpoint: string,
+  parallelBelowBytesPerS?: number
+): { pid: number; kill(): void; done: Promise<ChildResult> } {
   const env = {
     ...process.env,
     ...s3.env,
@@ -32,7 +35,9 @@ function runChild(endpoint: string): { pid: number; kill(): void; done: Promise<
     AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
     AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
   }
-  const child = spawn(process.execPath, [CHILD, URI, cacheDir, String(PART)], { env })
+  const args = [CHILD, URI, cacheDir, String(PART)]
+  if (parallelBelowBytesPerS !== undefined) args.push(String(parallelBelowBytesPerS))
+  const child = spawn(process.execPath, args, { env })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
@@ -62,7 +67,9 @@ describe('one cache directory, several processes', () => {
   it('downloads once when two processes start together; the other waits and reuses it', async () => {
     const proxy = await startCountingProxy(s3.endpoint)
     try {
-      const results = await Promise.all([runChild(proxy.url).done, runChild(proxy.url).done])
+      const parallel = Infinity // in parts from the start, to count them
+      const children = [runChild(proxy.url, parallel), runChild(proxy.url, parallel)]
+      const results = await Promise.all(children.map((c) => c.done))
       for (const r of results) expect(r.code, r.stderr).toBe(0)
       expect(results.map((r) => r.out.sha256)).toEqual([MODEL.sha256, MODEL.sha256])
       expect(results.map((r) => r.out.origin).sort()).toEqual(['cache', 'download'])

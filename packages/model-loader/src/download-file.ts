@@ -1,7 +1,8 @@
 /**
  * One remote file -> one verified file in the cache: parts are written into a temp file in the
  * target's directory, which is fsynced, checked (size, digests, file format) and only then
- * renamed into place. On any failure the temp file is removed.
+ * renamed into place. On any failure the temp file is removed. While downloading, what is written
+ * is flushed to disk every 32 MiB in the background, so the final fsync has little left to do.
  */
 import { mkdir, open, rename, rm } from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
@@ -42,10 +43,61 @@ export interface VerifiedFile {
   readonly verifiedBy: readonly string[]
 }
 
-function hooksFor(job: FileJob, progress: Progress, hasher: FileHasher): PartHooks {
+const MB = 1024 * 1024
+/** Flush written data every this many bytes, in the background. */
+const SYNC_EVERY = 32 * MB
+
+/** Background `fdatasync`s as bytes land (one at a time); `finish` fsyncs and reports failures. */
+class Flusher {
+  readonly #fh: FileHandle
+  #written = 0
+  #flushedAt = 0
+  #inFlight: Promise<void> | undefined
+  #failure: { err: unknown } | undefined
+
+  constructor(fh: FileHandle) {
+    this.#fh = fh
+  }
+
+  add(bytes: number): void {
+    this.#written += bytes
+    if (this.#inFlight || this.#failure || this.#written - this.#flushedAt < SYNC_EVERY) return
+    this.#flushedAt = this.#written
+    this.#inFlight = this.#fh.datasync().then(
+      () => {
+        this.#inFlight = undefined
+      },
+      (err: unknown) => {
+        this.#failure = { err } // a failed flush may not fail again: report this one
+        this.#inFlight = undefined
+      }
+    )
+  }
+
+  /** Waits for a background flush (before closing the file). */
+  async settled(): Promise<void> {
+    await this.#inFlight
+  }
+
+  /** Everything on disk, or the first flush failure. */
+  async finish(): Promise<void> {
+    await this.settled()
+    if (this.#failure) throw this.#failure.err
+    await this.#fh.sync()
+  }
+}
+
+function hooksFor(
+  job: FileJob,
+  progress: Progress,
+  hasher: FileHasher,
+  flusher: Flusher
+): PartHooks {
   return {
-    onWritten: (n) => {
+    onWritten: (n, at, buffers) => {
+      hasher.offer(at, buffers) // before onContiguous: hashed from memory, not read back
       progress.add(n)
+      flusher.add(n)
     },
     onContiguous: (upTo) => {
       hasher.advance(upTo)
@@ -55,17 +107,26 @@ function hooksFor(job: FileJob, progress: Progress, hasher: FileHasher): PartHoo
       const fields = { file: job.label, from: range.start, attempt, delayMs: Math.round(delayMs) }
       job.logger?.warn({ ...fields, reason }, 'model download interrupted: retrying')
     },
+    onParallel(bytesPerS, concurrency) {
+      const fields = {
+        file: job.label,
+        mbPerS: Math.round((10 * bytesPerS) / MB) / 10,
+        concurrency,
+      }
+      job.logger?.info(fields, 'model download: one GET is slow, continuing with parallel GETs')
+    },
   }
 }
 
 /** Fetches into the open temp file, fsyncs and closes it; returns its size. */
 async function fetchInto(job: FileJob, fh: FileHandle, hasher: FileHasher): Promise<number> {
+  const flusher = new Flusher(fh)
   try {
     const progress = createProgress(job.logger, { file: job.label }, job.size)
-    const hooks = hooksFor(job, progress, hasher)
+    const hooks = hooksFor(job, progress, hasher, flusher)
     const { size: expected, read, ranged, settings, signal } = job
     const size = await fetchParts(fh, expected, read, ranged, settings, hooks, signal)
-    await fh.sync() // on disk before it is verified and renamed
+    await flusher.finish() // on disk before it is verified and renamed
     progress.done()
     if (expected !== undefined && size !== expected) {
       const msg = `${job.label}: got ${size} bytes, expected ${expected}`
@@ -73,6 +134,7 @@ async function fetchInto(job: FileJob, fh: FileHandle, hasher: FileHasher): Prom
     }
     return size
   } finally {
+    await flusher.settled()
     await fh.close()
   }
 }
@@ -82,7 +144,7 @@ export async function downloadFile(job: FileJob): Promise<VerifiedFile> {
   await mkdir(path.dirname(job.target), { recursive: true })
   const temp = tempPathFor(job.target)
   const fh = await open(temp, 'w')
-  const hasher = startFileHasher(temp, digestsToCompute(job.checks))
+  const hasher = startFileHasher(temp, digestsToCompute(job.checks), { size: job.size })
   try {
     const size = await fetchInto(job, fh, hasher)
     const digests = await hasher.finish(size)

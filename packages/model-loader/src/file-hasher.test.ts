@@ -3,7 +3,7 @@ import { mkdtemp, open, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { hashFile, startFileHasher } from './file-hasher.js'
+import { hashBytesPerS, hashFile, startFileHasher, wantsWorker } from './file-hasher.js'
 
 const SIZE = 32 * 1024 * 1024
 let dir: string
@@ -12,12 +12,15 @@ beforeEach(async () => {
   return () => rm(dir, { recursive: true, force: true })
 })
 
-describe('file hasher', () => {
+describe.each([
+  ['main thread', false],
+  ['worker thread', true],
+])('file hasher (%s)', (_name, worker) => {
   it('hashes a file while it is written, out of order', async () => {
     const bytes = randomBytes(SIZE + 3_000_000)
     const file = path.join(dir, 'f')
     const fh = await open(file, 'w')
-    const hasher = startFileHasher(file, ['sha256', 'md5', 'crc32'])
+    const hasher = startFileHasher(file, ['sha256', 'md5', 'crc32'], { worker })
     const half = Math.floor(bytes.length / 2)
     await fh.write(bytes, half, bytes.length - half, half) // second half first
     hasher.advance(0)
@@ -33,6 +36,49 @@ describe('file hasher', () => {
     expect(digests).toEqual(await hashFile(file, ['sha256', 'md5', 'crc32']))
   })
 
+  it('hashes bytes offered as they are written, reading back only what was written ahead', async () => {
+    const bytes = randomBytes(SIZE)
+    const file = path.join(dir, 'offered')
+    const fh = await open(file, 'w')
+    const hasher = startFileHasher(file, ['sha256', 'sha1'], { worker })
+    const step = 1_000_000
+    const skipped = [5, 6, 7] // written later, out of order: read back once the prefix reaches them
+    for (let at = 0; at < bytes.length; at += step) {
+      if (skipped.includes(at / step)) continue
+      const chunk = bytes.subarray(at, at + step)
+      await fh.write(chunk, 0, chunk.length, at)
+      hasher.offer(at, [chunk.subarray(0, 1000), chunk.subarray(1000)])
+      hasher.advance(Math.min(at + chunk.length, 5 * step)) // the prefix stops at the gap
+    }
+    for (const i of skipped) {
+      const chunk = bytes.subarray(i * step, (i + 1) * step)
+      await fh.write(chunk, 0, chunk.length, i * step)
+      hasher.offer(i * step, [chunk]) // ahead of the hashed prefix: ignored, read back instead
+    }
+    hasher.advance(SIZE)
+    await fh.close()
+    expect(await hasher.finish(SIZE)).toEqual({
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      sha1: createHash('sha1').update(bytes).digest('hex'),
+    })
+  })
+
+  it('reports a file shorter than announced instead of hanging', async () => {
+    const file = path.join(dir, 'short')
+    await writeFile(file, randomBytes(SIZE))
+    const hasher = startFileHasher(file, ['sha256'], { worker })
+    await expect(hasher.finish(SIZE + 10)).rejects.toThrow(/unexpected end/)
+    await hasher.close()
+  })
+})
+
+describe('file hasher', () => {
+  it('uses a worker thread only for big files that are slow to hash, with cores to spare', () => {
+    expect(hashBytesPerS(['md5', 'sha256'])).toBeLessThan(hashBytesPerS(['sha256']))
+    expect(wantsWorker(1_000_000, ['md5', 'sha256'])).toBe(false) // small
+    expect(wantsWorker(1e9, ['crc32'])).toBe(false) // fast
+  })
+
   it('computes S3 CRC32 (the check value of "123456789" is cbf43926)', async () => {
     const file = path.join(dir, 'check')
     await writeFile(file, '123456789')
@@ -40,13 +86,5 @@ describe('file hasher', () => {
       crc32: 'cbf43926',
       sha1: 'f7c3bc1d808e04732adf679965ccc34ca7ae3441',
     })
-  })
-
-  it('reports a file shorter than announced instead of hanging', async () => {
-    const file = path.join(dir, 'short')
-    await writeFile(file, randomBytes(SIZE))
-    const hasher = startFileHasher(file, ['sha256'])
-    await expect(hasher.finish(SIZE + 10)).rejects.toThrow(/unexpected end/)
-    await hasher.close()
   })
 })

@@ -19,10 +19,17 @@ export interface LoadModelOptions {
   readonly sha256?: string | undefined
   /** Whole-load attempts (a changed source, a checksum mismatch, exhausted part retries). @default 3 */
   readonly attempts?: number | undefined
-  /** Size of each ranged GET; files up to this size use one GET. @default 16 MiB */
+  /** Size of each ranged GET once parallel; files up to this size use one GET. @default 16 MiB */
   readonly partSizeBytes?: number | undefined
-  /** Ranged GETs in flight per file. @default 4 */
+  /** Most ranged GETs in flight per file. @default 4 */
   readonly concurrency?: number | undefined
+  /**
+   * A file of several parts starts as one GET; when it delivers less than this (bytes/s) while
+   * the CPUs and the event loop have time to spare (the network is the limit), the parts it has
+   * not reached are spread over `concurrency` GETs. `Infinity`: parallel from the start; `0`:
+   * always one GET. @default 200 MiB/s
+   */
+  readonly parallelBelowBytesPerS?: number | undefined
   /** Retries of one request after throttling, 5xx, a dropped connection or a short body. @default 5 */
   readonly retries?: number | undefined
   /** First retry delay; doubles each retry, with jitter. @default 200 */
@@ -45,6 +52,10 @@ export interface LoadModelOptions {
 
 /** Default part size: 16 MiB. */
 export const DEFAULT_PART_SIZE: number = 16 * 1024 * 1024
+/** Default speed of one GET below which a download goes parallel: 200 MiB/s. */
+export const DEFAULT_PARALLEL_BELOW_BYTES_PER_S: number = 200 * 1024 * 1024
+/** How long one GET is measured before going parallel (and between checks). */
+const PROBE_MS = 500
 
 /** The download settings in effect for `options`. */
 export function partSettings(options: LoadModelOptions): PartSettings {
@@ -54,5 +65,10 @@ export function partSettings(options: LoadModelOptions): PartSettings {
     retries: Math.max(options.retries ?? 5, 0),
     backoff: { baseMs: options.retryBaseDelayMs ?? 200, maxMs: options.retryMaxDelayMs ?? 10_000 },
     stallTimeoutMs: options.stallTimeoutMs ?? 30_000,
+    parallelBelowBytesPerS: Math.max(
+      options.parallelBelowBytesPerS ?? DEFAULT_PARALLEL_BELOW_BYTES_PER_S,
+      0
+    ),
+    probeMs: PROBE_MS,
   }
 }

@@ -63,9 +63,10 @@ async function downloadOne(
   source: RemoteSource,
   target: string,
   file: RemoteFile,
-  sums: Map<string, string>
+  sums: Map<string, string>,
+  describing: Promise<readonly ExpectedDigest[]>
 ): Promise<ManifestFile> {
-  const described = await source.describe(file, ctx.signal)
+  const described = await describing
   const done = await downloadFile({
     target,
     name: file.name,
@@ -88,11 +89,14 @@ async function downloadEntry(
 ): Promise<Entry> {
   const isSums = (f: RemoteFile): number => Number(f.name === BUNDLE_FILES.checksums)
   const ordered = [...source.files].sort((a, b) => isSums(b) - isSums(a)) // SHA256SUMS first
+  // every file's HEAD at once (S3 checksums), not one round trip before each download
+  const describing = ordered.map((file) => source.describe(file, ctx.signal))
+  for (const d of describing) d.catch(() => undefined) // awaited in turn below; the first throws
   const sums = new Map<string, string>()
   const files: Record<string, ManifestFile> = {}
-  for (const file of ordered) {
+  for (const [i, file] of ordered.entries()) {
     const target = path.join(layout.dir, file.name)
-    files[file.name] = await downloadOne(ctx, source, target, file, sums)
+    files[file.name] = await downloadOne(ctx, source, target, file, sums, describing[i]!)
     if (file.name === BUNDLE_FILES.checksums) {
       for (const [name, hex] of parseSha256Sums(await readFile(target, 'utf8'))) sums.set(name, hex)
     }

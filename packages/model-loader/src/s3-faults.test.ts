@@ -84,6 +84,21 @@ describe('loadModel from S3 through real faults', () => {
     expect(starts.some((s) => s % PART !== 0)).toBe(true) // a resume from inside a part
   })
 
+  it('resumes parallel ranged GETs (parallel from the start) after cut connections', async () => {
+    fault.cutAfter(100_000, 2)
+    const before = fault.requests.length
+    const bundle = await loadModel(
+      options(through(fault.url), 's3://models/big/model.onnx', {
+        parallelBelowBytesPerS: Infinity,
+      })
+    )
+    expect(bundle.sha256).toBe(BIG.sha256)
+    expect(bundle.downloadedBytes).toBe(BIG.bytes.length)
+    const starts = rangedGets(fault.requests.slice(before))
+    expect(starts.filter((s) => s % PART === 0).length).toBeGreaterThanOrEqual(7) // every part
+    expect(starts.some((s) => s % PART !== 0)).toBe(true) // and a resume inside one
+  })
+
   it('retries 500 and 503 SlowDown answers, several in a row, and then succeeds', async () => {
     flaky.failNext(2, 500, 'HEAD')
     flaky.failNext(5, 503, 'GET')
