@@ -305,8 +305,9 @@ export class Batcher {
   async #runNext(): Promise<void> {
     if (this.#running) return
     // a job that this run cannot finish before its deadline is refused now, not answered late
+    // (15 % headroom: a run's duration varies, and the answer still has to be written)
     const size = Math.min(this.#options.maxBatchSize, this.#queue.length)
-    const finishBy = Date.now() + size * this.#msPerImage
+    const finishBy = Date.now() + 1.15 * size * this.#msPerImage
     const jobs: Job[] = []
     while (jobs.length < this.#options.maxBatchSize && this.#queue.length > 0) {
       const job = this.#queue.shift()!
