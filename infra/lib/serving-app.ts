@@ -1,14 +1,10 @@
 /** Composes the whole CDK app: one network stack, then a store and a service stack per model app. */
 import type { App, Environment } from 'aws-cdk-lib'
-import type { ScalingSettings } from './model-service.js'
 import { ModelStoreStack } from './model-store-stack.js'
-import type { TaskSize } from './model-task.js'
 import { NetworkStack } from './network-stack.js'
 import type { DomainSettings } from './network-stack.js'
-import type { CapacitySettings } from './service-cluster.js'
-import type { AlarmSettings } from './service-monitoring.js'
 import { ServiceStack } from './service-stack.js'
-import type { ServingSettings } from './serving-settings.js'
+import type { ServiceStackProps } from './service-stack.js'
 import type { EgressMode } from './serving-vpc.js'
 
 /** Where one app's image comes from. */
@@ -18,27 +14,19 @@ export type AppImage =
   /** `tag` in the app's own ECR repository (the model store stack's), pushed by CI. */
   | { readonly kind: 'ecr'; readonly tag: string }
 
-/** One model app (apps/resnet today; catboost later). */
-export interface ModelAppConfig {
+/**
+ * One model app (apps/resnet today; catboost later). Its tuning (listener priority, model version,
+ * settings, size, capacity, scaling, alarms) is the service stack's, documented there.
+ */
+export interface ModelAppConfig extends Pick<
+  ServiceStackProps,
+  'listenerPriority' | 'modelVersion' | 'settings' | 'size' | 'capacity' | 'scaling' | 'alarms'
+> {
   /** `[a-z][a-z0-9-]*`: stack names `<name>-model-store` / `<name>-service`, host `<name>.<zone>`. */
   readonly name: string
-  /** Priority of the app's rule on the shared listener; unique per app. */
-  readonly listenerPriority: number
   readonly image: AppImage
   /** @default `models/<name>/` */
   readonly modelPrefix?: string
-  /** @default - serve the model prefix itself */
-  readonly modelVersion?: string
-  /** @default DEFAULT_SERVING_SETTINGS */
-  readonly settings?: ServingSettings
-  /** @default DEFAULT_TASK_SIZE */
-  readonly size?: TaskSize
-  /** @default { kind: 'fargate' } */
-  readonly capacity?: CapacitySettings
-  /** @default DEFAULT_SCALING */
-  readonly scaling?: ScalingSettings
-  /** @default DEFAULT_ALARMS */
-  readonly alarms?: AlarmSettings
 }
 
 /** Everything the app is built from; `bin/app.ts` fills it from CDK context. */
