@@ -80,7 +80,7 @@ describe('demo page in chromium', () => {
     expect(await page.locator('#predictions li').count()).toBe(5)
     expect(await page.locator('#predictions li .pct').first().textContent()).toMatch(/^\d+\.\d%$/)
     const timings = (await page.locator('#timings').textContent()) ?? ''
-    for (const stage of ['preprocess', 'Queue', 'Inference', 'Total'])
+    for (const stage of ['Decode', 'Preprocess', 'Queue', 'Inference', 'Total'])
       expect(timings).toContain(stage)
     expect(await page.locator('#alert').textContent()).toBe('')
     await page.screenshot({ path: `${SCREENSHOTS}demo-page.png`, fullPage: true })

@@ -66,7 +66,7 @@ describe('POST /predict', () => {
     expect(res.status).toBe(200)
     expect(res.headers.get('x-request-id')).toBe('req-123')
     expect(res.headers.get('server-timing')).toMatch(
-      /preprocess;dur=[\d.]+, queue;dur=.*inference;dur=/
+      /^decode;dur=[\d.]+, preprocess;dur=[\d.]+, queue;dur=[\d.]+, inference;dur=[\d.]+, total;dur=[\d.]+$/
     )
     const body = (await res.json()) as PredictBody
     expect(body.model).toEqual({ name: 'mobilenetv2-int8', version: 'test' })

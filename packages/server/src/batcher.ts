@@ -28,6 +28,8 @@ export interface BatcherOptions {
 export interface ImageResult {
   readonly scores: Float64Array
   readonly queueMs: number
+  /** Writing the batch tensor (normalisation), in the inference worker. */
+  readonly tensorMs: number
   readonly inferenceMs: number
 }
 
@@ -344,7 +346,7 @@ export class Batcher {
       this.#metrics?.stageSeconds.observe({ stage: 'queue' }, (startedAt - job.enqueued) / 1000)
     }
     try {
-      const rows = await this.#model.runImages(jobs.map((job) => job.pixels))
+      const { rows, tensorMs } = await this.#model.runImages(jobs.map((job) => job.pixels))
       const ms = performance.now() - started
       this.#lastRunMs = ms
       const perImage = ms / jobs.length
@@ -357,9 +359,11 @@ export class Batcher {
           ? ms / jobs.length
           : 0.8 * this.#msPerImage + (0.2 * ms) / jobs.length
       this.#metrics?.batchSize.observe(jobs.length)
-      this.#metrics?.stageSeconds.observe({ stage: 'inference' }, ms / 1000)
+      const inferenceMs = ms - tensorMs
+      this.#metrics?.stageSeconds.observe({ stage: 'inference' }, inferenceMs / 1000)
       jobs.forEach((job, i) => {
-        job.resolve({ scores: rows[i]!, queueMs: startedAt - job.enqueued, inferenceMs: ms })
+        const queueMs = startedAt - job.enqueued
+        job.resolve({ scores: rows[i]!, queueMs, tensorMs, inferenceMs })
       })
     } catch (err) {
       for (const job of jobs) job.reject(err as Error)

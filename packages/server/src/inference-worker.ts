@@ -62,6 +62,8 @@ export type WorkerReply =
       readonly id: number
       readonly data: ArrayBuffer
       readonly dims: readonly number[]
+      /** Milliseconds spent writing the tensor from pixels here (0 for a ready tensor). */
+      readonly tensorMs: number
     }
   | { readonly type: 'failed'; readonly id: number; readonly message: string }
   | { readonly type: 'fatal'; readonly message: string }
@@ -159,8 +161,11 @@ async function main(): Promise<void> {
       return
     }
     let tensor: ort.Tensor
+    const writeStarted = performance.now()
+    let tensorMs = 0
     try {
       tensor = toTensor(msg)
+      tensorMs = msg.type === 'run' ? 0 : performance.now() - writeStarted
     } catch (err) {
       port!.postMessage({ type: 'failed', id: msg.id, message: errorText(err) })
       return
@@ -172,9 +177,8 @@ async function main(): Promise<void> {
           const out = outputs[msg.outputName]
           if (out?.type !== 'float32') throw new Error(`output "${msg.outputName}" is not float32`)
           const data = (out.data as Float32Array).slice() // own buffer, safe to transfer
-          port!.postMessage({ type: 'result', id: msg.id, data: data.buffer, dims: out.dims }, [
-            data.buffer,
-          ])
+          const reply = { type: 'result', id: msg.id, data: data.buffer, dims: out.dims, tensorMs }
+          port!.postMessage(reply, [data.buffer])
         },
         (err: unknown) => {
           port!.postMessage({

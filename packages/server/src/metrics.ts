@@ -38,7 +38,7 @@ export class ServerMetrics {
     })
     this.stageSeconds = new Histogram({
       name: 'inference_stage_duration_seconds',
-      help: 'Time per stage of a prediction: preprocess, queue, inference, total',
+      help: 'Time per stage of a prediction: decode, preprocess (tensor), queue, inference, total',
       labelNames: ['stage'],
       buckets: LATENCY_BUCKETS,
       registers,

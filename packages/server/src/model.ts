@@ -14,6 +14,12 @@ export interface ModelInfo {
   readonly classes: number
 }
 
+/** Score rows of a `runImages` call, and the milliseconds spent writing its tensor. */
+export interface ImagesRun {
+  readonly rows: Float64Array[]
+  readonly tensorMs: number
+}
+
 /** A loaded classifier. `run` returns one row of class scores per image, activation applied. */
 export interface InferenceModel {
   readonly info: ModelInfo
@@ -24,6 +30,6 @@ export interface InferenceModel {
    * Runs decoded images (HWC RGB at the input size) as one batch; the tensor is written off the
    * event loop.
    */
-  runImages(pixels: readonly Uint8Array[]): Promise<Float64Array[]>
+  runImages(pixels: readonly Uint8Array[]): Promise<ImagesRun>
   close(): Promise<void>
 }

@@ -2,7 +2,7 @@
 import { availableParallelism } from 'node:os'
 import { allocateBatch } from '@resnet/preprocess'
 import type { BatchTensor, ModelConfig } from '@resnet/preprocess'
-import type { InferenceModel, ModelInfo } from './model.js'
+import type { ImagesRun, InferenceModel, ModelInfo } from './model.js'
 import { softmax } from './top-k.js'
 import { WorkerSession } from './worker-session.js'
 import type { SessionInput } from './worker-session.js'
@@ -84,8 +84,10 @@ export async function createOnnxModel(options: OnnxModelOptions): Promise<Infere
   }
   const run = async (batch: BatchTensor): Promise<Float64Array[]> =>
     rows((await session.run(batch, inputName, outputName)).data, batch.dims[0] ?? 1)
-  const runImages = async (pixels: readonly Uint8Array[]): Promise<Float64Array[]> =>
-    rows((await session.runPixels(pixels, config.input, inputName, outputName)).data, pixels.length)
+  const runImages = async (pixels: readonly Uint8Array[]): Promise<ImagesRun> => {
+    const out = await session.runPixels(pixels, config.input, inputName, outputName)
+    return { rows: rows(out.data, pixels.length), tensorMs: out.tensorMs }
+  }
 
   const [warm] = await run(allocateBatch(config.input, 1)) // warm-up: first run allocates and JITs
   const info: ModelInfo = {

@@ -7,6 +7,9 @@ import type { Prediction } from './top-k.js'
 
 /** Milliseconds spent in each stage, for Server-Timing. */
 export interface StageTimings {
+  /** Decoding, resizing and cropping the images (sharp, libuv pool). */
+  readonly decode: number
+  /** Writing the normalised batch tensor (inference worker). */
   readonly preprocess: number
   readonly queue: number
   readonly inference: number
@@ -60,7 +63,7 @@ export async function predictImages(
 ): Promise<PredictResult> {
   const t0 = performance.now()
   const pixels = await decodeAll(images, batcher, options.limits)
-  const preprocess = performance.now() - t0
+  const decode = performance.now() - t0
   const rows = await batcher.submit(pixels, {
     deadline: options.deadline,
     signal: options.signal,
@@ -70,7 +73,8 @@ export async function predictImages(
   return {
     results: rows.map((row) => topK(row.scores, options.topK, labels)),
     timings: {
-      preprocess,
+      decode,
+      preprocess: Math.max(...rows.map((r) => r.tensorMs)),
       queue: Math.max(...rows.map((r) => r.queueMs)),
       inference: Math.max(...rows.map((r) => r.inferenceMs)),
     },

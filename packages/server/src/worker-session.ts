@@ -5,6 +5,13 @@ import type { RunMessage, RunPixelsMessage, WorkerInit, WorkerReply } from './in
 
 type Ready = Extract<WorkerReply, { type: 'ready' }>
 
+/** One run's output, and how long the worker spent writing its tensor from pixels. */
+export interface SessionOutput {
+  readonly data: Float32Array
+  readonly dims: readonly number[]
+  readonly tensorMs: number
+}
+
 /** A model's input as the session declares it. */
 export interface SessionInput {
   readonly name: string
@@ -13,7 +20,7 @@ export interface SessionInput {
 }
 
 interface Pending {
-  resolve(value: { data: Float32Array; dims: readonly number[] }): void
+  resolve(value: SessionOutput): void
   reject(reason: Error): void
 }
 
@@ -77,11 +84,7 @@ export class WorkerSession {
   }
 
   /** Runs one batch; its data buffer is transferred to the worker (the caller must not reuse it). */
-  run(
-    batch: BatchTensor,
-    inputName: string,
-    outputName: string
-  ): Promise<{ data: Float32Array; dims: readonly number[] }> {
+  run(batch: BatchTensor, inputName: string, outputName: string): Promise<SessionOutput> {
     if (this.#failure) return Promise.reject(this.#failure)
     const id = this.#nextId++
     const whole =
@@ -108,7 +111,7 @@ export class WorkerSession {
     input: InputSpec,
     inputName: string,
     outputName: string
-  ): Promise<{ data: Float32Array; dims: readonly number[] }> {
+  ): Promise<SessionOutput> {
     if (this.#failure) return Promise.reject(this.#failure)
     const id = this.#nextId++
     const message: RunPixelsMessage = {
@@ -126,7 +129,7 @@ export class WorkerSession {
     id: number,
     message: RunMessage | RunPixelsMessage,
     transfer: ArrayBuffer[]
-  ): Promise<{ data: Float32Array; dims: readonly number[] }> {
+  ): Promise<SessionOutput> {
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject })
       this.#worker.postMessage(message, transfer)
@@ -145,7 +148,11 @@ export class WorkerSession {
     const pending = this.#pending.get(reply.id)
     this.#pending.delete(reply.id)
     if (reply.type === 'result')
-      pending?.resolve({ data: new Float32Array(reply.data), dims: reply.dims })
+      pending?.resolve({
+        data: new Float32Array(reply.data),
+        dims: reply.dims,
+        tensorMs: reply.tensorMs,
+      })
     else pending?.reject(new Error(reply.message))
   }
 

@@ -66,8 +66,8 @@ const result = $('result'), preview = $('preview'), noPreview = $('no-preview')
 const list = $('predictions'), timings = $('timings')
 const KEY = 'resnet-demo-api-key'
 const STAGES = {
-  decode: 'Decode',
-  preprocess: 'Decode + preprocess',
+  decode: 'Decode + resize',
+  preprocess: 'Preprocess (tensor)',
   queue: 'Queue',
   inference: 'Inference',
   total: 'Total (server)',

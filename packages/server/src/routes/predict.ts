@@ -31,6 +31,7 @@ export function parseTopK(raw: string | undefined, classes: number): number {
 
 const serverTiming = (t: StageTimings, total: number): string =>
   [
+    `decode;dur=${t.decode.toFixed(1)}`,
     `preprocess;dur=${t.preprocess.toFixed(1)}`,
     `queue;dur=${t.queue.toFixed(1)}`,
     `inference;dur=${t.inference.toFixed(1)}`,
@@ -71,6 +72,7 @@ export function predictRoute(state: ServingState, limits: PredictLimits): Hono {
         reservation,
       })
       const total = performance.now() - started
+      state.metrics.stageSeconds.observe({ stage: 'decode' }, timings.decode / 1000)
       state.metrics.stageSeconds.observe({ stage: 'preprocess' }, timings.preprocess / 1000)
       state.metrics.stageSeconds.observe({ stage: 'total' }, total / 1000)
       c.header('Server-Timing', serverTiming(timings, total))
