@@ -354,10 +354,7 @@ export class Batcher {
         this.#fastestMsPerImage === 0
           ? perImage
           : Math.min(perImage, this.#fastestMsPerImage * 1.05)
-      this.#msPerImage =
-        this.#msPerImage === 0
-          ? ms / jobs.length
-          : 0.8 * this.#msPerImage + (0.2 * ms) / jobs.length
+      this.#msPerImage = this.#msPerImage === 0 ? perImage : 0.8 * this.#msPerImage + 0.2 * perImage
       this.#metrics?.batchSize.observe(jobs.length)
       const inferenceMs = ms - tensorMs
       this.#metrics?.stageSeconds.observe({ stage: 'inference' }, inferenceMs / 1000)
