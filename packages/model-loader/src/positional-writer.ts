@@ -5,6 +5,7 @@
  */
 import type { FileHandle } from 'node:fs/promises'
 import { Writable } from 'node:stream'
+import { releaseBodyBuffer } from './direct-get.js'
 
 /** Bytes gathered before one `writev` is issued. */
 export const WRITE_BATCH_BYTES: number = 512 * 1024
@@ -21,7 +22,10 @@ export interface WriteWindow {
 export interface WriterHooks {
   /** Bytes arrived (not yet written): the connection is alive. */
   onReceived(bytes: number): void
-  /** `buffers` (`bytes` in all) reached the file at `at` (not just the stream buffer), in order. */
+  /**
+   * `buffers` (`bytes` in all) reached the file at `at` (not just the stream buffer), in order.
+   * They are valid during the call only: direct-get's buffers are reused once it returns.
+   */
   onWritten(at: number, buffers: readonly Buffer[], bytes: number): void
   /** The window's end was reached after it shrank: whatever still arrives is not needed. */
   onEnd(): void
@@ -150,6 +154,7 @@ export class PositionalWriter extends Writable {
       this.#pos = at + n
       this.#batchBytes -= n
       this.#hooks.onWritten(at, buffers, n)
+      for (const b of buffers) releaseBodyBuffer(b) // reused for the next body bytes (direct-get.ts)
     })
     this.#inFlight = write.then(
       () => undefined,

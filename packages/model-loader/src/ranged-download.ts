@@ -54,7 +54,10 @@ export interface PartSettings {
 
 /** Callbacks for progress and logs. */
 export interface PartHooks {
-  /** `buffers` (`bytes` in all) are now in the file at `at`; they must not be modified. */
+  /**
+   * `buffers` (`bytes` in all) are now in the file at `at`. Read them during the call only: their
+   * memory is reused for later bytes once it returns.
+   */
   onWritten(bytes: number, at: number, buffers: readonly Buffer[]): void
   /** The first `upTo` bytes of the file are now written. */
   onContiguous(upTo: number): void

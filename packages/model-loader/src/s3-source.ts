@@ -5,6 +5,7 @@ import type { S3Client, _Object } from '@aws-sdk/client-s3'
 import { BUNDLE_FILES } from './bundle.js'
 import { fromS3Checksums, md5FromEtag } from './checksums.js'
 import type { ExpectedDigest } from './checksums.js'
+import { directGetMiddleware } from './direct-get.js'
 import { ModelLoaderError } from './errors.js'
 import type { ModelLocation } from './model-uri.js'
 import type { RangeReader } from './ranged-download.js'
@@ -116,6 +117,8 @@ function s3Reader(client: S3Client, loc: S3Location, file: S3File): RangeReader 
   }
   return async (range, signal): Promise<Readable> => {
     const command = new GetObjectCommand({ ...input, Range: range && rangeHeader(range) })
+    const direct = directGetMiddleware(signal) // the body straight from the socket (direct-get.ts)
+    command.middlewareStack.add(direct.middleware as never, direct.options)
     const got = await client.send(command, { abortSignal: signal }).catch((err: unknown) => {
       // 416: the range is past the end of what is there now; 412: a precondition on the version
       if (![412, 416].includes(httpStatusOf(err) ?? 0)) throw err
