@@ -168,6 +168,18 @@ describe('the server over HTTP', () => {
     expect(metric(text, /^inference_batch_size_sum (\d+)/m)).toBe(1)
   })
 
+  it('answers a body that ends before its declared length with 400, and serves the next request', async () => {
+    const { url } = await start({ maxBatchSize: 8, maxQueue: 64 })
+    const cut = rawPredict(url, photo)
+    const answer = responseHead(cut.socket)
+    cut.socket.write(cut.head)
+    cut.socket.end(cut.body.subarray(0, 1000)) // half-close: the rest never comes, replies can
+    expect(await answer).toMatch(/^HTTP\/1\.1 400 /)
+    cut.socket.destroy()
+    const next = await post(url)
+    expect(next.status).toBe(200)
+  })
+
   it('refuses oversized bodies with 413: a declared length at once, a chunked one while reading', async () => {
     const { url } = await start({ maxBatchSize: 8, maxQueue: 64 })
     const declared = rawPredict(url, photo)

@@ -6,8 +6,8 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { setPriority } from 'node:os'
 import { parentPort, workerData } from 'node:worker_threads'
-import { allocateBatch, writeImage } from '@resnet/preprocess'
-import type { InputSpec } from '@resnet/preprocess'
+import { allocateBatch, tensorDims, writeImage } from '@resnet/preprocess'
+import type { BatchTensor, InputSpec } from '@resnet/preprocess'
 import ort from 'onnxruntime-node'
 
 /** What the parent passes when it starts the worker. */
@@ -33,8 +33,9 @@ export interface RunMessage {
 }
 
 /**
- * Decoded images (HWC RGB at the input size, buffers transferred) to be written into one batch
- * tensor here, so normalising and its allocations stay off the HTTP event loop.
+ * Decoded images (HWC RGB at the input size, `bytes` each) waiting in slots of shared pixel
+ * memory (see {@link ArenaMessage}), to be written into one batch tensor here: normalising stays
+ * off the HTTP event loop, and neither thread allocates per image.
  */
 export interface RunPixelsMessage {
   readonly type: 'run-pixels'
@@ -42,7 +43,16 @@ export interface RunPixelsMessage {
   readonly inputName: string
   readonly outputName: string
   readonly input: InputSpec
-  readonly pixels: readonly Uint8Array[]
+  readonly bytes: number
+  /** Where each image is: a shared buffer's id and the byte offset in it. */
+  readonly slots: readonly { readonly arena: number; readonly offset: number }[]
+}
+
+/** A shared buffer of pixel slots, sent once before any run refers to it. */
+export interface ArenaMessage {
+  readonly type: 'arena'
+  readonly arena: number
+  readonly buffer: SharedArrayBuffer
 }
 
 /** Messages from the worker to the parent. */
@@ -128,13 +138,37 @@ function ownThreadId(): number | undefined {
   }
 }
 
-function toTensor(msg: RunMessage | RunPixelsMessage): ort.Tensor {
-  if (msg.type === 'run') return new ort.Tensor(msg.dtype, typed(msg), msg.dims)
-  const batch = allocateBatch(msg.input, msg.pixels.length)
-  msg.pixels.forEach((pixels, i) => {
-    writeImage(pixels, msg.input, batch, i)
+const arenas = new Map<number, Uint8Array>()
+
+/**
+ * Batch tensors not in use, by dtype and length: a fresh 4.8 MB float32 batch per run (ResNet
+ * input, batch 8) costs zeroing it and, at ~20 batches a second, a full garbage collection of
+ * this isolate several times a second. `writeImage` writes every element, so reuse is safe.
+ */
+const spareBatches = new Map<string, BatchTensor[]>()
+const batchKey = (b: BatchTensor): string => `${b.dtype}:${b.dims.join('x')}`
+
+function takeBatch(input: InputSpec, n: number): BatchTensor {
+  const key = `${input.dtype}:${tensorDims(input, n).join('x')}`
+  return spareBatches.get(key)?.pop() ?? allocateBatch(input, n)
+}
+
+function giveBackBatch(batch: BatchTensor): void {
+  const key = batchKey(batch)
+  const spare = spareBatches.get(key) ?? []
+  if (spare.length < 2) spare.push(batch)
+  spareBatches.set(key, spare)
+}
+
+function toTensor(msg: RunMessage | RunPixelsMessage): { tensor: ort.Tensor; batch?: BatchTensor } {
+  if (msg.type === 'run') return { tensor: new ort.Tensor(msg.dtype, typed(msg), msg.dims) }
+  const batch = takeBatch(msg.input, msg.slots.length)
+  msg.slots.forEach((slot, i) => {
+    const arena = arenas.get(slot.arena)
+    if (!arena) throw new Error(`unknown pixel arena ${slot.arena}`)
+    writeImage(arena.subarray(slot.offset, slot.offset + msg.bytes), msg.input, batch, i)
   })
-  return new ort.Tensor(batch.dtype, batch.data, batch.dims)
+  return { tensor: new ort.Tensor(batch.dtype, batch.data, batch.dims), batch }
 }
 
 async function main(): Promise<void> {
@@ -155,23 +189,30 @@ async function main(): Promise<void> {
     type: m.isTensor ? m.type : 'non-tensor',
     shape: m.isTensor ? m.shape : [],
   }))
-  port!.on('message', (msg: RunMessage | RunPixelsMessage | { type: 'close' }) => {
+  port!.on('message', (msg: RunMessage | RunPixelsMessage | ArenaMessage | { type: 'close' }) => {
     if (msg.type === 'close') {
       void session.release().finally(() => process.exit(0))
       return
     }
-    let tensor: ort.Tensor
+    if (msg.type === 'arena') {
+      arenas.set(msg.arena, new Uint8Array(msg.buffer))
+      return
+    }
+    let input: { tensor: ort.Tensor; batch?: BatchTensor }
     const writeStarted = performance.now()
     let tensorMs = 0
     try {
-      tensor = toTensor(msg)
+      input = toTensor(msg)
       tensorMs = msg.type === 'run' ? 0 : performance.now() - writeStarted
     } catch (err) {
       port!.postMessage({ type: 'failed', id: msg.id, message: errorText(err) })
       return
     }
     session
-      .run({ [msg.inputName]: tensor }, [msg.outputName])
+      .run({ [msg.inputName]: input.tensor }, [msg.outputName])
+      .finally(() => {
+        if (input.batch) giveBackBatch(input.batch) // the run no longer reads it
+      })
       .then(
         (outputs) => {
           const out = outputs[msg.outputName]
