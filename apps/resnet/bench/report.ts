@@ -333,7 +333,7 @@ export function renderReport(r: BenchResults): string {
       `MAX_QUEUE=${st.maxQueue}, REQUEST_TIMEOUT_MS=${st.requestTimeoutMs} (the deadline), INFERENCE_THREADS=2 (default here) and 1. ` +
       `Naive server: \`bench/naive-server.ts\` (node:http, sharp + one onnxruntime \`session.run\` per request on the main thread, 2 intra-op threads). ` +
       `Load: autocannon in the bench process, ${st.warmupS} s warm-up + ${st.measureS} s per concurrency; ` +
-      `/healthz probed at ${st.probeRate} req/s from a worker thread during c=64; overload at ${st.overloadFactor} × S for ${st.overloadS} s ` +
+      `/healthz probed at ${st.probeRate} req/s from a worker thread during c=64, which is measured for ${st.probeMeasureS} s so that the p99 rests on ~${st.probeRate * st.probeMeasureS} probes (from ~80 probes a p99 is just the slowest one); overload at ${st.overloadFactor} × S for ${st.overloadS} s ` +
       `(S = that server's best 2xx/s in the sweep), twice: with autocannon \`overallRate\` (each connection sends its ` +
       `share in a burst at the start of every second and waits for each answer, so it offers less than asked when answers are slow) ` +
       `and with an even open loop (our node:http client starts requests evenly spaced, answered or not, up to ` +
