@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
-import { createApp, lowerDecodePriority, ServingState } from '@resnet/server'
+import { createApp, lowerDecodePriority, ServingState, WorkerDecoder } from '@resnet/server'
 import { pino } from 'pino'
 import { ConfigError, loadConfig, readApiKeys, splitList } from './config.js'
 import type { Config } from './config.js'
@@ -45,6 +45,8 @@ const state = new ServingState({
 const app = createApp({
   state,
   logger,
+  // sharp's JavaScript and the pixels stay off the event loop
+  decoder: new WorkerDecoder({ niceness: config.DECODE_NICENESS }),
   service: SERVICE,
   apiKeys: readApiKeys(config),
   corsOrigins: splitList(config.CORS_ORIGINS),

@@ -10,6 +10,7 @@ import { routePath } from 'hono/route'
 import type { Logger } from 'pino'
 import { bearerAuth } from './auth.js'
 import { ApiError, errorHandler, errorResponse } from './http-errors.js'
+import type { ImageDecoder } from './image-decoder.js'
 import { healthRoutes } from './routes/health.js'
 import { infoRoute } from './routes/info.js'
 import type { ServiceInfo } from './routes/info.js'
@@ -45,6 +46,11 @@ export interface AppOptions {
   readonly apiKeys?: readonly string[]
   /** Origins allowed by CORS (`*` for any). @default none: no CORS headers */
   readonly corsOrigins?: readonly string[]
+  /**
+   * Where uploads are decoded: a `WorkerDecoder` keeps sharp's JavaScript and the pixels off the
+   * event loop. @default inProcessDecoder
+   */
+  readonly decoder?: ImageDecoder
 }
 
 const PROTECTED = ['/predict', '/v2/models/*']
@@ -107,7 +113,7 @@ export function createApp(options: AppOptions): Hono {
   app.route('/', infoRoute(state, service))
   app.route('/', metricsRoute(state.metrics))
   app.route('/', openApiRoute(service))
-  app.route('/', predictRoute(state, limits))
+  app.route('/', predictRoute(state, limits, options.decoder))
   app.route('/', v2Routes(state, limits.maxImagesPerRequest))
   app.notFound((c) => {
     throw new ApiError('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`)

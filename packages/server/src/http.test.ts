@@ -8,11 +8,14 @@ import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from './app.js'
 import type { BatcherOptions } from './batcher.js'
+import { WorkerDecoder } from './image-decoder.js'
 import type { InferenceModel } from './model.js'
 import { ServingState } from './serving-state.js'
 import { openFixtureModel } from './test-support.js'
 
-// The server over real HTTP on 127.0.0.1 with the MobileNetV2 fixture.
+// The server over real HTTP on 127.0.0.1 with the MobileNetV2 fixture, decoding in a worker
+// thread as the app does.
+const decoder = new WorkerDecoder()
 let model: InferenceModel
 let photo: Buffer
 const servers: Server[] = []
@@ -24,12 +27,13 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const s of servers) s.close()
   await model.close()
+  await decoder.close()
 })
 
 async function start(batching: BatcherOptions): Promise<{ url: string; state: ServingState }> {
   const state = new ServingState(batching)
   state.setModel(model)
-  const app = createApp({ state, logger: pino({ level: 'silent' }) })
+  const app = createApp({ state, logger: pino({ level: 'silent' }), decoder })
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => {
       resolve(s as Server)

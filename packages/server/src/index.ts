@@ -10,6 +10,8 @@
 export { createApp, DEFAULT_SERVER_LIMITS } from './app.js'
 export type { AppOptions, ServerLimits } from './app.js'
 export { ApiError, STATUS } from './http-errors.js'
+export { inProcessDecoder, WorkerDecoder } from './image-decoder.js'
+export type { ImageDecoder } from './image-decoder.js'
 export type { ApiErrorCode } from './http-errors.js'
 export { parseLabels } from './labels.js'
 export type { ImagesRun, InferenceModel, ModelInfo } from './model.js'

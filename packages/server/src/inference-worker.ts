@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { allocateBatch, tensorDims, writeImage } from '@resnet/preprocess'
 import type { BatchTensor, InputSpec } from '@resnet/preprocess'
 import ort from 'onnxruntime-node'
+import type { ArenaMessage } from './pixel-arenas.js'
 
 /** What the parent passes when it starts the worker. */
 export interface WorkerInit {
@@ -44,15 +45,8 @@ export interface RunPixelsMessage {
   readonly outputName: string
   readonly input: InputSpec
   readonly bytes: number
-  /** Where each image is: a shared buffer's id and the byte offset in it. */
+  /** Where each image is: an arena's id and the byte offset in it (see pixel-arenas.ts). */
   readonly slots: readonly { readonly arena: number; readonly offset: number }[]
-}
-
-/** A shared buffer of pixel slots, sent once before any run refers to it. */
-export interface ArenaMessage {
-  readonly type: 'arena'
-  readonly arena: number
-  readonly buffer: SharedArrayBuffer
 }
 
 /** Messages from the worker to the parent. */

@@ -1,7 +1,9 @@
 /** Images -> top-k predictions: decode concurrently (libuv pool), batch with others, rank. */
-import { decodeImage, PreprocessError } from '@resnet/preprocess'
+import { PreprocessError } from '@resnet/preprocess'
 import type { DecodeLimits } from '@resnet/preprocess'
 import type { Batcher, Reservation } from './batcher.js'
+import { inProcessDecoder } from './image-decoder.js'
+import type { ImageDecoder } from './image-decoder.js'
 import { topK } from './top-k.js'
 import type { Prediction } from './top-k.js'
 
@@ -30,29 +32,30 @@ export interface PredictOptions {
   readonly signal?: AbortSignal | undefined
   /** Queue room taken before the body was read (see `Batcher.reserve`). */
   readonly reservation?: Reservation | undefined
+  /** Where images are decoded. @default inProcessDecoder */
+  readonly decoder?: ImageDecoder | undefined
 }
 
+/**
+ * Decodes every image of a request; the first failure (in request order) is thrown once all have
+ * settled, after the pixels of the others are discarded.
+ */
 async function decodeAll(
   images: readonly Uint8Array[],
   batcher: Batcher,
-  limits: DecodeLimits
+  limits: DecodeLimits,
+  decoder: ImageDecoder
 ): Promise<Uint8Array[]> {
   const input = batcher.model.config.input
-  return Promise.all(
-    images.map((bytes, i) =>
-      decodeImage(bytes, input, limits).then(
-        (decoded) => decoded.data,
-        (err: unknown) => {
-          if (images.length === 1 || !(err instanceof PreprocessError)) throw err
-          throw new PreprocessError(
-            err.code,
-            `Image ${i + 1} of ${images.length}: ${err.message}`,
-            { cause: err }
-          )
-        }
-      )
-    )
-  )
+  const settled = await Promise.allSettled(decoder.decode(images, input, limits))
+  const failed = settled.findIndex((s) => s.status === 'rejected')
+  if (failed < 0) return settled.map((s) => (s as PromiseFulfilledResult<Uint8Array>).value)
+  for (const s of settled) if (s.status === 'fulfilled') decoder.discard(s.value)
+  const err = (settled[failed] as PromiseRejectedResult).reason as unknown
+  if (images.length === 1 || !(err instanceof PreprocessError)) throw err
+  throw new PreprocessError(err.code, `Image ${failed + 1} of ${images.length}: ${err.message}`, {
+    cause: err,
+  })
 }
 
 /** Runs the whole predict path for one request. */
@@ -62,7 +65,12 @@ export async function predictImages(
   options: PredictOptions
 ): Promise<PredictResult> {
   const t0 = performance.now()
-  const pixels = await decodeAll(images, batcher, options.limits)
+  const pixels = await decodeAll(
+    images,
+    batcher,
+    options.limits,
+    options.decoder ?? inProcessDecoder
+  )
   const decode = performance.now() - t0
   const rows = await batcher.submit(pixels, {
     deadline: options.deadline,

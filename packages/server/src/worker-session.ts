@@ -1,13 +1,9 @@
 /** The parent side of the inference worker: promise-based runs with transferred buffers. */
 import { Worker } from 'node:worker_threads'
 import type { BatchTensor, InputSpec } from '@resnet/preprocess'
-import type {
-  ArenaMessage,
-  RunMessage,
-  RunPixelsMessage,
-  WorkerInit,
-  WorkerReply,
-} from './inference-worker.js'
+import type { RunMessage, RunPixelsMessage, WorkerInit, WorkerReply } from './inference-worker.js'
+import { PixelArenas } from './pixel-arenas.js'
+import type { Slot } from './pixel-arenas.js'
 
 type Ready = Extract<WorkerReply, { type: 'ready' }>
 
@@ -28,61 +24,8 @@ export interface SessionInput {
 interface Pending {
   resolve(value: SessionOutput): void
   reject(reason: Error): void
-  /** Pixel slots (of `bytes` each) the run reads, free again once it is answered. */
-  readonly slots?: { readonly list: readonly Slot[]; readonly bytes: number } | undefined
-}
-
-interface Slot {
-  readonly arena: number
-  readonly offset: number
-}
-
-/** Images per shared buffer: 16 x 150 KB at 224x224. */
-const SLOTS_PER_ARENA = 16
-
-/**
- * Shared memory for decoded images on their way to the worker: each image is copied into a free
- * slot and the worker reads it there. Posting the pixels instead made every image a new buffer
- * in both threads (150 KB each at 224x224), which at a few hundred images a second keeps V8
- * collecting garbage, on the event loop too. Buffers are added as needed (the batcher bounds how
- * many images are in flight) and kept for the session's life.
- */
-class PixelArenas {
-  readonly #free = new Map<number, Slot[]>()
-  readonly #send: (message: ArenaMessage) => void
-  readonly #views = new Map<number, Uint8Array>()
-  #next = 0
-
-  constructor(send: (message: ArenaMessage) => void) {
-    this.#send = send
-  }
-
-  /** Copies each image into a free slot of its size. */
-  place(pixels: readonly Uint8Array[]): Slot[] {
-    return pixels.map((p) => {
-      const slot = this.#take(p.length)
-      this.#views.get(slot.arena)!.set(p, slot.offset)
-      return slot
-    })
-  }
-
-  /** Slots of `bytes` each are free again. */
-  release(slots: readonly Slot[], bytes: number): void {
-    this.#free.get(bytes)?.push(...slots)
-  }
-
-  #take(bytes: number): Slot {
-    let free = this.#free.get(bytes)
-    if (!free) this.#free.set(bytes, (free = []))
-    if (free.length === 0) {
-      const arena = this.#next++
-      const buffer = new SharedArrayBuffer(bytes * SLOTS_PER_ARENA)
-      this.#views.set(arena, new Uint8Array(buffer))
-      this.#send({ type: 'arena', arena, buffer }) // before any run that refers to it
-      for (let i = SLOTS_PER_ARENA - 1; i >= 0; i--) free.push({ arena, offset: i * bytes })
-    }
-    return free.pop()!
-  }
+  /** Pixel slots the run reads, free again once it is answered. */
+  readonly slots?: readonly Slot[] | undefined
 }
 
 // Run the compiled worker next to this file; under vitest the sources are .ts (type-stripped).
@@ -99,6 +42,7 @@ export class WorkerSession {
   readonly #worker: Worker
   readonly #pending = new Map<number, Pending>()
   readonly #arenas: PixelArenas
+  readonly #unsubscribe: () => void
   #nextId = 0
   #failure: Error | undefined
 
@@ -107,7 +51,8 @@ export class WorkerSession {
     this.inputNames = ready.inputNames
     this.outputNames = ready.outputNames
     this.inputs = ready.inputs
-    this.#arenas = new PixelArenas((message) => {
+    this.#arenas = PixelArenas.shared
+    this.#unsubscribe = this.#arenas.subscribe((message) => {
       worker.postMessage(message)
     })
     worker.on('message', (reply: WorkerReply) => {
@@ -168,8 +113,9 @@ export class WorkerSession {
   }
 
   /**
-   * Runs decoded images (HWC RGB at `input`'s size); the worker writes the batch tensor. The
-   * pixels are copied into shared memory the worker reads, so the caller keeps its buffers.
+   * Runs decoded images (HWC RGB at `input`'s size); the worker writes the batch tensor. Images in
+   * slots of the shared pixel arenas (decoded there) are read in place; others are copied into
+   * one. Either way the caller may drop its arrays.
    */
   runPixels(
     pixels: readonly Uint8Array[],
@@ -183,7 +129,7 @@ export class WorkerSession {
       return Promise.reject(new RangeError('the images of one run differ in size'))
     }
     const id = this.#nextId++
-    const slots = this.#arenas.place(pixels)
+    const slots = pixels.map((p) => this.#arenas.claim(p) ?? this.#arenas.place(p))
     const message: RunPixelsMessage = {
       type: 'run-pixels',
       id,
@@ -191,9 +137,9 @@ export class WorkerSession {
       outputName,
       input,
       bytes,
-      slots,
+      slots: slots.map(({ arena, offset }) => ({ arena, offset })),
     }
-    return this.#send(id, message, [], { list: slots, bytes })
+    return this.#send(id, message, [], slots)
   }
 
   #send(
@@ -210,6 +156,7 @@ export class WorkerSession {
 
   /** Releases the session and ends the worker. */
   async close(): Promise<void> {
+    this.#unsubscribe()
     const exited = new Promise((resolve) => this.#worker.once('exit', resolve))
     this.#worker.postMessage({ type: 'close' })
     await exited
@@ -219,7 +166,7 @@ export class WorkerSession {
     if (reply.type !== 'result' && reply.type !== 'failed') return
     const pending = this.#pending.get(reply.id)
     this.#pending.delete(reply.id)
-    if (pending?.slots) this.#arenas.release(pending.slots.list, pending.slots.bytes)
+    for (const slot of pending?.slots ?? []) this.#arenas.release(slot)
     if (reply.type === 'result')
       pending?.resolve({
         data: new Float32Array(reply.data),
@@ -231,7 +178,10 @@ export class WorkerSession {
 
   #failAll(err: Error): void {
     this.#failure ??= err
-    for (const pending of this.#pending.values()) pending.reject(err)
+    for (const pending of this.#pending.values()) {
+      for (const slot of pending.slots ?? []) this.#arenas.release(slot)
+      pending.reject(err)
+    }
     this.#pending.clear()
   }
 }

@@ -3,6 +3,7 @@ import type { DecodeLimits } from '@resnet/preprocess'
 import { Hono } from 'hono'
 import type { Reservation } from '../batcher.js'
 import { ApiError } from '../http-errors.js'
+import type { ImageDecoder } from '../image-decoder.js'
 import { predictImages } from '../predict.js'
 import type { StageTimings } from '../predict.js'
 import { readImages } from '../read-images.js'
@@ -39,7 +40,11 @@ const serverTiming = (t: StageTimings, total: number): string =>
   ].join(', ')
 
 /** The predict route. Single image -> `predictions`; several `image` fields -> `results`. */
-export function predictRoute(state: ServingState, limits: PredictLimits): Hono {
+export function predictRoute(
+  state: ServingState,
+  limits: PredictLimits,
+  decoder?: ImageDecoder
+): Hono {
   const app = new Hono()
   app.post('/predict', async (c) => {
     const started = performance.now()
@@ -70,6 +75,7 @@ export function predictRoute(state: ServingState, limits: PredictLimits): Hono {
         deadline,
         signal: c.req.raw.signal,
         reservation,
+        decoder,
       })
       const total = performance.now() - started
       state.metrics.stageSeconds.observe({ stage: 'decode' }, timings.decode / 1000)
