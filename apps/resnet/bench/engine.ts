@@ -1,13 +1,15 @@
 // (a) The engine limit: decode + preprocess + inference in this process, no HTTP. Several batches
-// in flight, so decoding the next batch (libuv pool) overlaps inference of the current one
-// (worker thread); the same code paths the server uses (@resnet/preprocess, createOnnxModel).
-import { allocateBatch, decodeImage, DEFAULT_DECODE_LIMITS } from '@resnet/preprocess'
+// in flight, so decoding the next batch (decode worker + libuv pool) overlaps inference of the
+// current one (inference worker); the same code paths the server uses (WorkerDecoder, the shared
+// pixel slots, createOnnxModel's runImages), minus HTTP, admission and the batcher.
+import { DEFAULT_DECODE_LIMITS } from '@resnet/preprocess'
 import type { ModelConfig } from '@resnet/preprocess'
-import { createOnnxModel } from '@resnet/server'
+import { createOnnxModel, WorkerDecoder } from '@resnet/server'
 import type { InferenceModel } from '@resnet/server'
-import { writeImage } from '@resnet/preprocess'
 import { cpus } from 'node:os'
 import { machineTicks, waitForQuiet } from './util.ts'
+
+const decoder = new WorkerDecoder()
 
 export interface EngineRun {
   readonly threads: number
@@ -39,14 +41,12 @@ async function measure(
 ): Promise<EngineRun> {
   const input = model.config.input
   const oneBatch = async (): Promise<void> => {
-    const batch = allocateBatch(input, batchSize)
-    const decoded = await Promise.all(
-      Array.from({ length: batchSize }, () => decodeImage(image, input, DEFAULT_DECODE_LIMITS))
+    // a fresh copy of the upload per image, as the server reads each request body
+    const uploads = Array.from({ length: batchSize }, () => image.slice())
+    const pixels = await Promise.all(
+      uploads.map((upload) => decoder.decode([upload], input, DEFAULT_DECODE_LIMITS)[0]!)
     )
-    decoded.forEach((d, i) => {
-      writeImage(d.data, input, batch, i)
-    })
-    await model.run(batch)
+    await model.runImages(pixels)
   }
   await waitForQuiet(undefined, 4000)
   // warm-up: one round per lane (allocations, first runs at this batch size)
@@ -109,6 +109,19 @@ async function withModel<T>(
   } finally {
     await model.close()
   }
+}
+
+/** One engine measurement at a given setting (model opened and closed around it). */
+export function measureEngine(
+  options: EngineOptions,
+  threads: number,
+  batchSize: number,
+  inFlight: number,
+  seconds: number
+): Promise<EngineRun> {
+  return withModel(options, threads, (model) =>
+    measure(model, options.image, threads, batchSize, inFlight, seconds)
+  )
 }
 
 /** Sweeps batch size x in-flight count with 2 threads, then confirms the best with 2 and 1. */

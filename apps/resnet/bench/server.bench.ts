@@ -10,8 +10,8 @@ import { ensureDemoBundle } from '@resnet/model-loader'
 import { parseModelConfig } from '@resnet/preprocess'
 import type { ModelConfig } from '@resnet/preprocess'
 import { ChildServer, killAllChildren } from './children.ts'
-import { engineLimit } from './engine.ts'
-import type { EngineResult } from './engine.ts'
+import { engineLimit, measureEngine } from './engine.ts'
+import type { EngineResult, EngineRun } from './engine.ts'
 import { multipart, runLoad, runSoak } from './load.ts'
 import type { PhaseResult, SoakInput, SoakResult, Upload } from './load.ts'
 import { renderReport } from './report.ts'
@@ -37,6 +37,8 @@ export const SETTINGS = {
   overloadS: QUICK ? 2 : 5,
   openLoopMaxSockets: 1024,
   probeRate: 50,
+  /** Rounds of (a) the engine's best setting then (b) our server at its saturation, alternated. */
+  sideBySideRounds: QUICK ? 1 : 3,
   /** The c=64 phase, which /healthz is probed in: long enough for ~500 probes (p99 = 5th worst). */
   probeMeasureS: QUICK ? 2 : 10,
   soakRequests: QUICK ? 3000 : 20_000,
@@ -60,7 +62,18 @@ export interface ServerRun {
   readonly saturation: PhaseResult | undefined
   readonly overload: PhaseResult | undefined
   readonly overloadOpenLoop: PhaseResult | undefined
+  /** (a) and (b) measured alternately, right after the sweep (ours only). */
+  readonly sideBySide: SideBySide | undefined
   readonly error: string | undefined
+}
+
+/** Alternating runs of the engine's best setting and of our server at its saturation. */
+export interface SideBySide {
+  readonly connections: number
+  readonly engine: readonly EngineRun[]
+  readonly server: readonly PhaseResult[]
+  /** median(server 2xx/s) / median(engine images/s). */
+  readonly ratio: number
 }
 
 export interface ModelResult {
@@ -95,6 +108,12 @@ interface ModelCase {
   readonly modelPath: string
   readonly labelsPath: string | undefined
   readonly config: ModelConfig
+}
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
 const log = (line: string): void => {
@@ -146,13 +165,15 @@ async function benchServer(
   model: ModelCase,
   threads: number,
   upload: Upload,
-  cacheDir: string
+  cacheDir: string,
+  engineRun?: () => Promise<EngineRun>
 ): Promise<ServerRun> {
   const label =
     kind === 'ours' ? `ours, INFERENCE_THREADS=${threads}` : `naive, ${threads} intra-op threads`
   const sweep: PhaseResult[] = []
   let overload: PhaseResult | undefined
   let overloadOpenLoop: PhaseResult | undefined
+  let sideBySide: SideBySide | undefined
   let error: string | undefined
   let startupMs = NaN
   let server: ChildServer | undefined
@@ -200,6 +221,29 @@ async function benchServer(
       )
     }
     const sat = saturationOf(sweep)
+    if (kind === 'ours' && sat && sat.okPerS > 0 && engineRun) {
+      // (a) and (b) back to back, several times: on a shared machine whose speed drifts, the
+      // ratio of medians measured side by side is the fair one (the sweep's best of each is not)
+      const engine: EngineRun[] = []
+      const served: PhaseResult[] = []
+      for (let i = 0; i < SETTINGS.sideBySideRounds; i++) {
+        engine.push(await engineRun()) // our server sits idle meanwhile
+        served.push(
+          await runLoad(server, {
+            upload,
+            connections: sat.connections,
+            warmupS: SETTINGS.warmupS,
+            durationS: SETTINGS.measureS,
+          })
+        )
+        log(
+          `  ${model.key} ${label} side by side ${i + 1}: engine ${engine.at(-1)!.imagesPerS.toFixed(1)} images/s, ` +
+            `server c=${sat.connections} ${served.at(-1)!.okPerS.toFixed(1)} 2xx/s`
+        )
+      }
+      const ratio = median(served.map((r) => r.okPerS)) / median(engine.map((r) => r.imagesPerS))
+      sideBySide = { connections: sat.connections, engine, server: served, ratio }
+    }
     if (kind === 'ours' && sat && sat.okPerS > 0) {
       const rate = Math.round(SETTINGS.overloadFactor * sat.okPerS)
       const connections = Math.min(256, Math.max(32, Math.ceil(rate * 0.5)))
@@ -236,7 +280,18 @@ async function benchServer(
     await server?.stop()
   }
   const saturation = saturationOf(sweep)
-  return { kind, label, threads, startupMs, sweep, saturation, overload, overloadOpenLoop, error }
+  return {
+    kind,
+    label,
+    threads,
+    startupMs,
+    sweep,
+    saturation,
+    overload,
+    overloadOpenLoop,
+    sideBySide,
+    error,
+  }
 }
 
 function soakInputs(photo: Upload, fixtures: string): SoakInput[] {
@@ -316,27 +371,33 @@ async function main(): Promise<number> {
     const models: ModelResult[] = []
     for (const model of await modelCases(cacheDir)) {
       log(`${model.title}`)
+      const engineOptions = {
+        modelPath: model.modelPath,
+        config: model.config,
+        image: photoJpeg,
+        batchSizes: SETTINGS.engineBatchSizes,
+        inFlights: SETTINGS.engineInFlights,
+        sweepSeconds: SETTINGS.engineSweepS,
+        confirmSeconds: SETTINGS.engineConfirmS,
+        log,
+      }
       let engine: EngineResult | undefined
       let engineError: string | undefined
       try {
-        engine = await engineLimit({
-          modelPath: model.modelPath,
-          config: model.config,
-          image: photoJpeg,
-          batchSizes: SETTINGS.engineBatchSizes,
-          inFlights: SETTINGS.engineInFlights,
-          sweepSeconds: SETTINGS.engineSweepS,
-          confirmSeconds: SETTINGS.engineConfirmS,
-          log,
-        })
+        engine = await engineLimit(engineOptions)
       } catch (err) {
         failed = true
         engineError = errorText(err)
         log(`  engine FAILED: ${engineError}`)
       }
+      const best = engine?.best
+      const engineRun = best
+        ? () =>
+            measureEngine(engineOptions, 2, best.batchSize, best.inFlight, SETTINGS.engineConfirmS)
+        : undefined
       const servers: ServerRun[] = []
       for (const threads of SETTINGS.threads) {
-        servers.push(await benchServer('ours', model, threads, upload, cacheDir))
+        servers.push(await benchServer('ours', model, threads, upload, cacheDir, engineRun))
       }
       servers.push(await benchServer('naive', model, 2, upload, cacheDir))
       if (servers.some((s) => s.error)) failed = true
