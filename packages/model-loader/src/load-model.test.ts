@@ -10,6 +10,7 @@ import { MOBILENET_DIR, startLocalS3 } from '@resnet/test-support'
 import type { LocalS3 } from '@resnet/test-support'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { loadModel } from './load-model.js'
+import { s3ClientFor } from './test-support/helpers.js'
 
 const MODEL = path.join(MOBILENET_DIR, 'model.onnx')
 const LABELS = path.join(MOBILENET_DIR, 'labels.txt')
@@ -80,6 +81,37 @@ describe('loadModel from S3', () => {
     expect(after.version).not.toBe(before.version)
     expect(after.downloadedBytes).toBeGreaterThan(0)
     expect(await readFile(after.labelsPath!, 'utf8')).toBe('c\nd\n')
+  })
+
+  it("reads bodies straight from the socket, or through the client's own handler (directBody: false)", async () => {
+    const uri = 's3://models/single/mobilenet.onnx'
+    const handled: string[] = []
+    const base = s3ClientFor(s3.endpoint)
+    const inner = base.config.requestHandler as {
+      handle(
+        request: { method: string; query?: Record<string, unknown> },
+        options?: object
+      ): Promise<unknown>
+    }
+    const client = s3ClientFor(s3.endpoint)
+    client.config.requestHandler = {
+      handle: (request: { method: string; query?: Record<string, string> }, options?: object) => {
+        handled.push(`${request.method} ${request.query?.['x-id'] ?? ''}`)
+        return inner.handle(request, options)
+      },
+    } as typeof client.config.requestHandler
+    const direct = await loadModel({ uri, cacheDir, s3Client: client })
+    expect(direct.sha256).toBe(modelSha)
+    expect(handled).not.toContain('GET GetObject') // the body came through direct-get.ts
+    expect(handled.length).toBeGreaterThan(0) // the HEAD did go through the client's handler
+    handled.length = 0
+    const other = await mkdtemp(path.join(tmpdir(), 'model-cache-'))
+    const viaSdk = await loadModel({ uri, cacheDir: other, s3Client: client, directBody: false })
+    expect(viaSdk.sha256).toBe(modelSha)
+    expect(handled).toContain('GET GetObject')
+    await rm(other, { recursive: true, force: true })
+    base.destroy()
+    client.destroy()
   })
 
   it('loads a single object key as the model, versioned by its ETag', async () => {

@@ -58,7 +58,8 @@ async function loadRemoteOnce(
     return materializeRemote(ctx, await httpsSource(loc.url, options.fetch ?? fetch, signal))
   }
   const client = options.s3Client ?? defaultS3Client()
-  return materializeRemote(ctx, await s3Source(client, loc, uri, signal))
+  const direct = options.directBody ?? true
+  return materializeRemote(ctx, await s3Source(client, loc, uri, signal, direct))
 }
 
 async function withAttempts(

@@ -11,6 +11,12 @@ export interface LoadModelOptions {
   readonly cacheDir: string
   /** S3 client to use. @default new S3Client({}) (the SDK's standard credential/region/endpoint chain) */
   readonly s3Client?: S3Client | undefined
+  /**
+   * Read S3 object bodies straight from the socket (`direct-get.ts`): about half the CPU of the
+   * SDK's HTTP handler. Turn it off when `s3Client` has a request handler of its own that must
+   * carry the bodies too (a proxy agent, for example). @default true
+   */
+  readonly directBody?: boolean | undefined
   /** fetch for https:// sources. @default globalThis.fetch */
   readonly fetch?: typeof fetch | undefined
   /** Pins an S3 object to this VersionId (same as `?versionId=` in the URI). */

@@ -108,7 +108,12 @@ async function listFiles(
   return files
 }
 
-function s3Reader(client: S3Client, loc: S3Location, file: S3File): RangeReader {
+function s3Reader(
+  client: S3Client,
+  loc: S3Location,
+  file: S3File,
+  directBody: boolean
+): RangeReader {
   const where = file.location
   const input = {
     Bucket: loc.bucket,
@@ -117,8 +122,10 @@ function s3Reader(client: S3Client, loc: S3Location, file: S3File): RangeReader 
   }
   return async (range, signal): Promise<Readable> => {
     const command = new GetObjectCommand({ ...input, Range: range && rangeHeader(range) })
-    const direct = directGetMiddleware(signal) // the body straight from the socket (direct-get.ts)
-    command.middlewareStack.add(direct.middleware as never, direct.options)
+    if (directBody) {
+      const direct = directGetMiddleware(signal) // the body straight from the socket (direct-get.ts)
+      command.middlewareStack.add(direct.middleware as never, direct.options)
+    }
     const got = await client.send(command, { abortSignal: signal }).catch((err: unknown) => {
       // 416: the range is past the end of what is there now; 412: a precondition on the version
       if (![412, 416].includes(httpStatusOf(err) ?? 0)) throw err
@@ -151,12 +158,16 @@ export function s3Identity(loc: S3Location): { cacheKey: string; name: string } 
   return { cacheKey: `s3://${loc.bucket}/${path}`, name: nameFrom(loc) }
 }
 
-/** Lists the model files at an S3 location (HEAD or ListObjectsV2): no download yet. */
+/**
+ * Lists the model files at an S3 location (HEAD or ListObjectsV2): no download yet. `directBody`:
+ * bodies are read by direct-get.ts rather than the client's request handler.
+ */
 export async function s3Source(
   client: S3Client,
   loc: S3Location,
   uri: string,
-  signal: AbortSignal
+  signal: AbortSignal,
+  directBody = true
 ): Promise<RemoteSource> {
   const files = await listFiles(client, loc, uri, signal)
   const byName = new Map(files.map((f) => [f.name, f]))
@@ -176,6 +187,6 @@ export async function s3Source(
       }
       return head.checks.filter((c) => c.algorithm !== 'md5') // the listing's ETag gave the MD5
     },
-    reader: (file) => s3Reader(client, loc, fileOf(file)),
+    reader: (file) => s3Reader(client, loc, fileOf(file), directBody),
   }
 }
