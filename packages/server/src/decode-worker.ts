@@ -23,6 +23,14 @@ export interface DecodeRequest {
     readonly arena: number
     readonly at: number
   }[]
+  /** The id of a {@link DecodeSettings} message sent before. */
+  readonly settings: number
+}
+
+/** A model input and decode limits, sent once and then referred to by id (cheaper per request). */
+export interface DecodeSettings {
+  readonly type: 'settings'
+  readonly settings: number
   readonly input: InputSpec
   readonly limits: DecodeLimits
 }
@@ -57,11 +65,13 @@ if (init.niceness > 0) {
 }
 
 const arenas = new Map<number, Uint8Array>()
+const settings = new Map<number, DecodeSettings>()
 
 function decode(request: DecodeRequest, index: number): void {
   const image = request.images[index]!
   const bytes = new Uint8Array(request.body, image.offset, image.length)
-  decodeImage(bytes, request.input, request.limits)
+  const { input, limits } = settings.get(request.settings)!
+  decodeImage(bytes, input, limits)
     .then(
       (decoded) => {
         const arena = arenas.get(image.arena)
@@ -83,9 +93,13 @@ function decode(request: DecodeRequest, index: number): void {
     })
 }
 
-port.on('message', (msg: DecodeRequest | ArenaMessage) => {
+port.on('message', (msg: DecodeRequest | DecodeSettings | ArenaMessage) => {
   if (msg.type === 'arena') {
     arenas.set(msg.arena, new Uint8Array(msg.buffer))
+    return
+  }
+  if (msg.type === 'settings') {
+    settings.set(msg.settings, msg)
     return
   }
   for (let i = 0; i < msg.images.length; i++) decode(msg, i)

@@ -5,7 +5,12 @@
 import { Worker } from 'node:worker_threads'
 import { decodeImage, PreprocessError } from '@resnet/preprocess'
 import type { DecodeLimits, InputSpec, PreprocessErrorCode } from '@resnet/preprocess'
-import type { DecodeReply, DecodeRequest, DecodeWorkerInit } from './decode-worker.js'
+import type {
+  DecodeReply,
+  DecodeRequest,
+  DecodeSettings,
+  DecodeWorkerInit,
+} from './decode-worker.js'
 import { PixelArenas } from './pixel-arenas.js'
 import { DEFAULT_DECODE_NICENESS } from './thread-priority.js'
 
@@ -69,6 +74,9 @@ export class WorkerDecoder implements ImageDecoder {
   #worker: Worker | undefined
   #unsubscribe: (() => void) | undefined
   #nextId = 0
+  /** Settings ids known to the current worker, by object identity (a new worker starts afresh). */
+  #settings = new WeakMap<InputSpec, WeakMap<DecodeLimits, number>>()
+  #nextSettings = 0
 
   readonly #init: DecodeWorkerInit
 
@@ -92,12 +100,12 @@ export class WorkerDecoder implements ImageDecoder {
           this.#pending.set(`${id}:${index}`, { resolve, reject, pixels })
         })
     )
+    const settings = this.#settingsId(worker, input, limits)
     const message = (body: ArrayBuffer, offsets: readonly number[]): DecodeRequest => ({
       type: 'decode',
       id,
       body,
-      input,
-      limits,
+      settings,
       images: images.map((image, i) => ({
         offset: offsets[i]!,
         length: image.byteLength,
@@ -124,6 +132,19 @@ export class WorkerDecoder implements ImageDecoder {
     })
     worker.postMessage(message(packed.buffer, offsets), [packed.buffer])
     return promises
+  }
+
+  /** The id of `input` + `limits` in `worker`, sent to it the first time they are used. */
+  #settingsId(worker: Worker, input: InputSpec, limits: DecodeLimits): number {
+    const byLimits = this.#settings.get(input) ?? new WeakMap<DecodeLimits, number>()
+    this.#settings.set(input, byLimits)
+    let id = byLimits.get(limits)
+    if (id === undefined) {
+      id = this.#nextSettings++
+      byLimits.set(limits, id)
+      worker.postMessage({ type: 'settings', settings: id, input, limits } satisfies DecodeSettings)
+    }
+    return id
   }
 
   discard(pixels: Uint8Array): void {
@@ -165,6 +186,7 @@ export class WorkerDecoder implements ImageDecoder {
     this.#unsubscribe = this.#arenas.subscribe((message) => {
       worker.postMessage(message)
     })
+    this.#settings = new WeakMap()
     this.#worker = worker
     return worker
   }
