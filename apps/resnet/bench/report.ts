@@ -101,7 +101,9 @@ function sideBySideTable(m: ModelResult): string[] {
   if (rows.length === 0) return ['Not measured.']
   return [
     'Right after its sweep, each of our servers is measured again at its saturation concurrency, ' +
-      "alternating with the engine's best setting (2 intra-op threads) while the server sits idle: " +
+      "alternating with the engine's best setting (2 intra-op threads) while the server sits idle, " +
+      "with a light closed-loop client on raw keep-alive sockets (about a tenth of autocannon's CPU " +
+      'per request, CPU the server keeps on these 2 shared cores): ' +
       'the goal row uses median(b) / median(a) of these rounds, so that both sides see the same ' +
       "machine (this shared machine's speed drifts by ±15 % within minutes).",
     '',

@@ -234,6 +234,7 @@ async function benchServer(
             connections: sat.connections,
             warmupS: SETTINGS.warmupS,
             durationS: SETTINGS.measureS,
+            generator: 'raw', // the lightest client: its CPU is not the server's
           })
         )
         log(
