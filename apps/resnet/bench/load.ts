@@ -241,7 +241,7 @@ async function driveRawLoop(
     new Promise<void>((resolve) => {
       const socket = connect(Number(port), hostname)
       socket.setNoDelay(true)
-      let pending = Buffer.alloc(0)
+      let pending: Buffer = Buffer.alloc(0)
       let started = 0
       const next = (): void => {
         if (performance.now() >= end) {

@@ -42,22 +42,36 @@ export const BODY_BUFFER_BYTES: number = 512 * 1024
 const MIN_ROOM = 64 * 1024
 const MAX_HEAD_BYTES = 64 * 1024
 
-/** Spare body buffers: allocating 2 GB/s of fresh ArrayBuffers makes V8 mark-compact ~10x/s. */
-const spare: ArrayBuffer[] = []
+/**
+ * Spare body buffers: allocating 2 GB/s of fresh ArrayBuffers makes V8 mark-compact ~10x/s.
+ * They are shared memory, so that a hashing worker can read a chunk where it is, without a copy
+ * (see file-hasher.ts).
+ */
+const spare: SharedArrayBuffer[] = []
 const MAX_SPARE = 16
 /** Holds on each pooled buffer: one while the socket fills it, one per view handed on. */
-const holds = new WeakMap<ArrayBuffer, number>()
+const holds = new WeakMap<ArrayBufferLike, number>()
 let dropSpare: NodeJS.Timeout | undefined
 
 function takeBuffer(): Buffer {
-  const ab = spare.pop() ?? new ArrayBuffer(BODY_BUFFER_BYTES)
-  holds.set(ab, 1)
-  return Buffer.from(ab)
+  const sab = spare.pop() ?? new SharedArrayBuffer(BODY_BUFFER_BYTES)
+  holds.set(sab, 1)
+  return Buffer.from(sab)
 }
 
-function hold(view: Uint8Array): void {
-  const ab = view.buffer as ArrayBuffer
-  holds.set(ab, (holds.get(ab) ?? 0) + 1)
+/**
+ * Keeps a body chunk's buffer from being reused until one more {@link releaseBodyBuffer} (e.g.
+ * while another thread reads it); false if it is not a pooled body buffer.
+ */
+export function holdBodyBuffer(view: Uint8Array): boolean {
+  const n = holds.get(view.buffer)
+  if (n === undefined) return false
+  holds.set(view.buffer, n + 1)
+  return true
+}
+
+const hold = (view: Uint8Array): void => {
+  holds.set(view.buffer, (holds.get(view.buffer) ?? 0) + 1)
 }
 
 /**
@@ -66,7 +80,7 @@ function hold(view: Uint8Array): void {
  * per chunk; chunks that are never given back are simply garbage-collected.
  */
 export function releaseBodyBuffer(view: Uint8Array): void {
-  const ab = view.buffer as ArrayBuffer
+  const ab = view.buffer
   const n = holds.get(ab)
   if (n === undefined) return // not ours, or already given back
   if (n > 1) {
@@ -74,7 +88,7 @@ export function releaseBodyBuffer(view: Uint8Array): void {
     return
   }
   holds.delete(ab)
-  if (spare.length >= MAX_SPARE) return
+  if (spare.length >= MAX_SPARE || !(ab instanceof SharedArrayBuffer)) return
   spare.push(ab)
   // an idle process does not keep the spares
   dropSpare ??= setTimeout(() => {

@@ -1,8 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { beforeEach, describe, expect, it } from 'vitest'
+import { directGet, releaseBodyBuffer } from './direct-get.js'
 import { hashBytesPerS, hashFile, startFileHasher, wantsWorker } from './file-hasher.js'
 
 const SIZE = 32 * 1024 * 1024
@@ -86,5 +89,37 @@ describe('file hasher', () => {
       crc32: 'cbf43926',
       sha1: 'f7c3bc1d808e04732adf679965ccc34ca7ae3441',
     })
+  })
+})
+
+describe('file hasher (worker thread) with body buffers lent from direct-get', () => {
+  it('hashes chunks in shared memory where they are, and gives their buffers back', async () => {
+    const bytes = randomBytes(6 * 1024 * 1024 + 777)
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-length': bytes.length }).end(bytes)
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as AddressInfo
+    const request = { method: 'GET', protocol: 'http:', hostname: '127.0.0.1', port, path: '/m' }
+    const response = await directGet({ ...request, headers: {} })
+    const file = path.join(dir, 'lent')
+    const fh = await open(file, 'w')
+    const hasher = startFileHasher(file, ['md5', 'sha256'], { worker: true })
+    let at = 0
+    let lent = 0
+    for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      await fh.write(chunk, 0, chunk.length, at)
+      lent += Number(chunk.buffer instanceof SharedArrayBuffer)
+      hasher.offer(at, [chunk]) // lends the chunk: held until the worker is done with it
+      releaseBodyBuffer(chunk) // the writer is done: the worker's hold keeps it from reuse
+      at += chunk.length
+      hasher.advance(at)
+    }
+    await fh.close()
+    server.close()
+    expect(lent).toBeGreaterThan(10) // the chunks were shared memory, not copies
+    const digests = await hasher.finish(bytes.length)
+    expect(digests.md5).toBe(createHash('md5').update(bytes).digest('hex'))
+    expect(digests.sha256).toBe(createHash('sha256').update(bytes).digest('hex'))
   })
 })

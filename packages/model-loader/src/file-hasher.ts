@@ -3,10 +3,12 @@
  * right at the hashed prefix's end are hashed from memory as they are written (one GET streaming
  * in order never reads anything back); bytes written ahead of it (parallel GETs) are read back
  * from the page cache once the prefix reaches them, in 512 KiB steps between network callbacks.
- * A worker thread instead reads everything back itself, on another core. It costs ~16 MB of RSS
- * and ~40 ms of CPU to start, so it is used only for big files whose digests this CPU computes
- * slower than 1 GiB/s (e.g. MD5 + SHA-256, ~0.5 GiB/s; SHA-256 alone is ~1.7 GiB/s with SHA-NI
- * and stays on the main thread) on a machine with at least two cores.
+ * A worker thread instead hashes the chunks it is lent where they are (direct-get's body buffers
+ * are shared memory; each is held until the worker is done with it, at most 32 at once) and reads
+ * back from the page cache whatever it was not lent. It costs ~16 MB of RSS and ~40 ms of CPU to
+ * start, so it is used only for big files whose digests this CPU computes slower than 1 GiB/s
+ * (e.g. MD5 + SHA-256, ~0.5 GiB/s; SHA-256 alone is ~1.7 GiB/s with SHA-NI and stays on the main
+ * thread) on a machine with at least two cores.
  */
 import { existsSync } from 'node:fs'
 import { open, stat } from 'node:fs/promises'
@@ -16,8 +18,14 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { DigestAlgorithm, Digests } from './checksums.js'
+import { holdBodyBuffer, releaseBodyBuffer } from './direct-get.js'
 import { Digester, WORKER_KIND } from './hash-worker.js'
-import type { HashWorkerData, HashWorkerReply, HashWorkerRequest } from './hash-worker.js'
+import type {
+  HashWorkerChunk,
+  HashWorkerData,
+  HashWorkerReply,
+  HashWorkerRequest,
+} from './hash-worker.js'
 
 /** Feeds a hasher with how far the file is complete; `finish` waits for the digests. */
 export interface FileHasher {
@@ -36,6 +44,8 @@ export const WORKER_MIN_BYTES: number = 64 * 1024 * 1024
 const WORKER_BELOW_BYTES_PER_S = 1024 * 1024 * 1024
 
 const STEP = 512 * 1024
+/** Most chunks lent to the worker at once (16 MiB of 512 KiB buffers): memory stays bounded. */
+const MAX_LENT = 32
 /** Hash while downloading only once this much more is ready (fewer, larger reads). */
 const ADVANCE_EVERY = 4 * 1024 * 1024
 
@@ -126,13 +136,13 @@ const workerFile = path.join(path.dirname(here), `hash-worker${path.extname(here
 function startWorkerHasher(file: string, algorithms: readonly DigestAlgorithm[]): FileHasher {
   const workerData: HashWorkerData = { kind: WORKER_KIND, file, algorithms }
   const worker = new Worker(workerFile, { workerData })
-  const post = (request: HashWorkerRequest): void => {
+  const post = (request: HashWorkerRequest | HashWorkerChunk): void => {
     worker.postMessage(request)
   }
   const result = new Promise<Digests>((resolve, reject) => {
     worker.on('message', (reply: HashWorkerReply) => {
       if ('digests' in reply) resolve(reply.digests)
-      else reject(new Error(reply.error))
+      else if ('error' in reply) reject(new Error(reply.error))
     })
     worker.on('error', reject)
     worker.on('exit', (code) => {
@@ -142,13 +152,34 @@ function startWorkerHasher(file: string, algorithms: readonly DigestAlgorithm[])
   result.catch(() => undefined) // a failure surfaces in finish()
   let queued = 0
   let stopped: Promise<unknown> | undefined
+  /** Chunks the worker may still be reading, by ack id: their buffers are held for it. */
+  const lent = new Map<number, Uint8Array>()
+  let nextAck = 0
+  worker.on('message', (reply: HashWorkerReply) => {
+    if (!('ack' in reply)) return
+    const chunk = lent.get(reply.ack)
+    lent.delete(reply.ack)
+    if (chunk) releaseBodyBuffer(chunk)
+  })
   const close = async (): Promise<void> => {
     stopped ??= worker.terminate()
     await stopped
   }
   return {
-    offer() {
-      // the worker reads the file back: posting the bytes would cost the main thread a copy
+    offer(at, data) {
+      // chunks in shared memory (direct-get's body buffers) are hashed where they are; anything
+      // else, or more than MAX_LENT at once, the worker reads back from the file
+      let pos = at
+      for (const chunk of data) {
+        const shared = chunk.buffer instanceof SharedArrayBuffer
+        if (shared && lent.size < MAX_LENT && !stopped && holdBodyBuffer(chunk)) {
+          const ack = nextAck++
+          lent.set(ack, chunk)
+          const { byteOffset: offset, length } = chunk
+          post({ at: pos, buffer: chunk.buffer, offset, length, ack })
+        }
+        pos += chunk.length
+      }
     },
     advance(upTo) {
       if (upTo - queued < ADVANCE_EVERY) return

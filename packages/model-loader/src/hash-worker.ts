@@ -1,7 +1,8 @@
 /**
- * Digests of a file's bytes, and the worker thread that computes them for big files: it reads the
- * file back (from the page cache) as far as the main thread says it is written, so MD5/SHA-256
- * run on another core while the download continues. Self-contained (only `node:` imports, type
+ * Digests of a file's bytes, and the worker thread that computes them for big files: it hashes the
+ * chunks the main thread shares with it (body buffers in shared memory) where they are, and reads
+ * back from the file (the page cache) whatever it was not given, as far as the main thread says it
+ * is written, so MD5/SHA-256 run on another core while the download continues. Self-contained (only `node:` imports, type
  * imports erased) so that Node can start it from this file as it is, compiled or not.
  */
 import { createHash } from 'node:crypto'
@@ -46,8 +47,20 @@ export interface HashWorkerRequest {
   readonly upTo: number
   readonly finish?: boolean
 }
-/** From the worker: the digests once finished, or why not. */
-export type HashWorkerReply = { readonly digests: Digests } | { readonly error: string }
+/**
+ * To the worker: bytes `at`..`at + length` of the file, in shared memory, to hash from there if
+ * they are next (else they are read back later); answered with `{ ack }` once it is done with them.
+ */
+export interface HashWorkerChunk {
+  readonly at: number
+  readonly buffer: SharedArrayBuffer
+  readonly offset: number
+  readonly length: number
+  readonly ack: number
+}
+/** From the worker: a chunk's memory is free again; the digests once finished, or why not. */
+export type HashWorkerReply =
+  { readonly ack: number } | { readonly digests: Digests } | { readonly error: string }
 
 /** Marks our worker's `workerData`, so that importing this file elsewhere starts nothing. */
 export const WORKER_KIND = '@resnet/model-loader:hash-worker'
@@ -59,7 +72,16 @@ function serve(port: MessagePort, data: HashWorkerData): void {
   let fd: number | undefined
   let pos = 0
   let failed = false
-  port.on('message', ({ upTo, finish }: HashWorkerRequest) => {
+  port.on('message', (msg: HashWorkerRequest | HashWorkerChunk) => {
+    if ('buffer' in msg) {
+      if (msg.at === pos && !failed) {
+        digester.update(new Uint8Array(msg.buffer, msg.offset, msg.length))
+        pos += msg.length
+      }
+      port.postMessage({ ack: msg.ack } satisfies HashWorkerReply)
+      return
+    }
+    const { upTo, finish } = msg
     if (failed) return
     try {
       fd ??= openSync(data.file, 'r')
