@@ -54,8 +54,15 @@ function goalsTable(r: BenchResults): string[] {
   )
   const head = `| Goal | ${cols.map(({ m, s }) => `${m.key}, ${s.label.replace('ours, ', '')}`).join(' | ')} |`
   const sep = `|---|${cols.map(() => '---').join('|')}|`
+  // the goals are for the server as it runs by default: INFERENCE_THREADS = the CPUs it has
+  const isDefault = (s: ServerRun): boolean => s.threads === r.machine.cores
   const row = (name: string, cell: (e: Evaluated) => string): string =>
-    `| ${name} | ${cols.map(({ e }) => cell(e)).join(' | ')} |`
+    `| ${name} | ${cols
+      .map(({ s, e }) =>
+        isDefault(s) ? cell(e) : cell(e).replace(/\*\*(PASS|MISS)\*\*/, '(variant)')
+      )
+      .join(' | ')} |`
+  const plain = (text: string): string => text.replace(/ \*\*(PASS|MISS)\*\*/, '')
   return [
     head,
     sep,
@@ -74,14 +81,8 @@ function goalsTable(r: BenchResults): string[] {
         `${fmt(e.healthzP99Ms, 1)} ms ${verdict(pass(e.healthzP99Ms, (v) => v < GOALS.healthzP99Ms))}`
     ),
     row(
-      `4× overload (autocannon overallRate): goodput ≥ ${GOALS.overloadGoodputVsSaturation} × saturation`,
-      (e) =>
-        `${fmt(e.overloadGoodputRatio, 2)} × ${verdict(pass(e.overloadGoodputRatio, (v) => v >= GOALS.overloadGoodputVsSaturation))}`
-    ),
-    row(
-      `4× overload (autocannon overallRate): accepted p99 ≤ deadline (${deadline} ms)`,
-      (e) =>
-        `${fmt(e.overloadAcceptedP99Ms, 0)} ms ${verdict(pass(e.overloadAcceptedP99Ms, (v) => v <= deadline))}`
+      '(for reference, not the goal: it does not offer 4× S, see the overload table) autocannon overallRate: goodput / accepted p99',
+      (e) => plain(`${fmt(e.overloadGoodputRatio, 2)} × / ${fmt(e.overloadAcceptedP99Ms, 0)} ms`)
     ),
     row(
       `4× overload (even open loop): goodput ≥ ${GOALS.overloadGoodputVsSaturation} × saturation`,
@@ -376,6 +377,13 @@ export function renderReport(r: BenchResults): string {
     '### Goals',
     '',
     ...goalsTable(r),
+    '',
+    `The goals apply to the server as it runs by default here: INFERENCE_THREADS = the ${r.machine.cores} CPUs. ` +
+      'INFERENCE_THREADS=1 columns are a variant, shown for comparison (marked "variant"). The 4× overload ' +
+      "goal is measured with the even open loop, which offers 4 × S as the issue asks; autocannon's " +
+      "overallRate sends each connection's share in a burst at the start of every second and waits for " +
+      'each answer, so it offers far less than asked (see "sent/s" in the overload table) and its ' +
+      'latencies include its own queueing: kept for reference only.',
     '',
     ...soakGoals(r),
     '',
