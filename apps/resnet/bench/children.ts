@@ -90,7 +90,7 @@ export class ChildServer {
       } catch {
         // not listening yet
       }
-      await sleep(100)
+      await sleep(20) // fine enough for the start-up times the bench reports
     }
     await server.stop()
     throw new Error(`${options.label} was not ready within the timeout:\n${server.log}`)

@@ -120,6 +120,27 @@ function sideBySideTable(m: ModelResult): string[] {
   ]
 }
 
+function startupTable(r: BenchResults): string[] {
+  if (r.startup.length === 0) return ['Not measured.']
+  const of = (cache: 'cold' | 'warm'): number[] =>
+    r.startup.filter((s) => s.cache === cache).map((s) => s.ms)
+  const median = (v: number[]): number => [...v].sort((a, b) => a - b)[v.length >> 1] ?? NaN
+  return [
+    'Our server (`dist/main.js`) with the demo ResNet-50 (no `MODEL_URI`), until `/readyz` answers ' +
+      '200 (model files ready, onnxruntime session open, warm-up run done), polled every 20 ms. Cold: ' +
+      'an empty `MODEL_CACHE_DIR` (the model is generated and verified); warm: the same directory again.',
+    '',
+    '| cache | median ms | runs, ms |',
+    '|---|---|---|',
+    ...(['cold', 'warm'] as const).map(
+      (c) =>
+        `| ${c} | ${fmt(median(of(c)), 0)} | ${of(c)
+          .map((ms) => fmt(ms, 0))
+          .join(', ')} |`
+    ),
+  ]
+}
+
 function soakGoals(r: BenchResults): string[] {
   const s = r.soak
   if (!s) return [`Soak: **not measured** (${r.soakError?.split('\n')[0] ?? 'no result'})`]
@@ -421,6 +442,7 @@ export function renderReport(r: BenchResults): string {
       ...overloadTable(m)
     )
   }
+  lines.push('', '### Start-up: process start → `/readyz` 200', '', ...startupTable(r))
   lines.push('', '### Soak (mixed good and bad inputs)', '', ...soakTable(r))
   return lines.join('\n') + '\n'
 }

@@ -84,6 +84,33 @@ export interface ModelResult {
   readonly servers: ServerRun[]
 }
 
+/** One start of our server with the demo model (no MODEL_URI). */
+export interface StartupRun {
+  readonly cache: 'cold' | 'warm'
+  readonly ms: number
+}
+
+/** Starts our server with the demo ResNet-50 on an empty cache, then again on the same cache. */
+async function startupRuns(work: string): Promise<StartupRun[]> {
+  const runs: StartupRun[] = []
+  for (let i = 0; i < (QUICK ? 1 : 3); i++) {
+    const cacheDir = path.join(work, `startup-${i}`)
+    for (const cache of ['cold', 'warm'] as const) {
+      const t = performance.now()
+      const server = await ChildServer.start({
+        label: `start-up, ${cache} cache`,
+        script: path.join(APP_DIR, 'dist', 'main.js'),
+        env: { MODEL_URI: undefined, MODEL_CACHE_DIR: cacheDir, LOG_LEVEL: 'warn' },
+        readyTimeoutMs: 120_000,
+      })
+      runs.push({ cache, ms: performance.now() - t })
+      await server.stop()
+      log(`start-up, ${cache} cache: /readyz 200 after ${runs.at(-1)!.ms.toFixed(0)} ms`)
+    }
+  }
+  return runs
+}
+
 export interface BenchResults {
   readonly startedAt: string
   readonly machine: {
@@ -97,6 +124,8 @@ export interface BenchResults {
   readonly models: ModelResult[]
   readonly soak: SoakResult | undefined
   readonly soakError: string | undefined
+  /** Process start -> /readyz 200 with the demo ResNet-50, cold (empty) and warm model cache. */
+  readonly startup: readonly StartupRun[]
   readonly totalSeconds: number
 }
 
@@ -408,6 +437,14 @@ async function main(): Promise<number> {
       models.push({ key: model.key, title: model.title, engine, engineError, servers })
     }
 
+    let startup: StartupRun[] = []
+    try {
+      startup = await startupRuns(work)
+    } catch (err) {
+      failed = true
+      log(`start-up FAILED: ${errorText(err)}`)
+    }
+
     let soak: SoakResult | undefined
     let soakError: string | undefined
     log(`soak: ${SETTINGS.soakRequests} mixed requests, MobileNetV2, INFERENCE_THREADS=2`)
@@ -458,6 +495,7 @@ async function main(): Promise<number> {
       models,
       soak,
       soakError,
+      startup,
       totalSeconds: (performance.now() - T0) / 1000,
     }
     mkdirSync(OUT_DIR, { recursive: true })
