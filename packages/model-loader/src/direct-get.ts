@@ -70,10 +70,6 @@ export function holdBodyBuffer(view: Uint8Array): boolean {
   return true
 }
 
-const hold = (view: Uint8Array): void => {
-  holds.set(view.buffer, (holds.get(view.buffer) ?? 0) + 1)
-}
-
 /**
  * Gives back a body chunk of {@link directGet} once its bytes are used (written, hashed) and the
  * view will not be read again: its buffer is reused for the next body bytes. Call it at most once
@@ -281,7 +277,7 @@ export function directGet(
     }
     /** Hands a view of body bytes on (paused while the consumer is behind). */
     const push = (view: Uint8Array): void => {
-      hold(view)
+      holdBodyBuffer(view) // views of `buf`, which the socket's hold keeps pooled
       if (body?.push(view) === false) socket.pause()
     }
     /**

@@ -140,15 +140,15 @@ const arenas = new Map<number, Uint8Array>()
  * this isolate several times a second. `writeImage` writes every element, so reuse is safe.
  */
 const spareBatches = new Map<string, BatchTensor[]>()
-const batchKey = (b: BatchTensor): string => `${b.dtype}:${b.dims.join('x')}`
+const batchKey = (dtype: string, dims: readonly number[]): string => `${dtype}:${dims.join('x')}`
 
 function takeBatch(input: InputSpec, n: number): BatchTensor {
-  const key = `${input.dtype}:${tensorDims(input, n).join('x')}`
+  const key = batchKey(input.dtype, tensorDims(input, n))
   return spareBatches.get(key)?.pop() ?? allocateBatch(input, n)
 }
 
 function giveBackBatch(batch: BatchTensor): void {
-  const key = batchKey(batch)
+  const key = batchKey(batch.dtype, batch.dims)
   const spare = spareBatches.get(key) ?? []
   if (spare.length < 2) spare.push(batch)
   spareBatches.set(key, spare)
