@@ -25,6 +25,8 @@ export interface ChildServerOptions {
   readonly label: string
   /** Script run with this process's Node binary. */
   readonly script: string
+  /** Node flags before the script. */
+  readonly nodeFlags?: readonly string[]
   readonly env: Record<string, string | undefined>
   readonly readyTimeoutMs?: number
 }
@@ -71,7 +73,7 @@ export class ChildServer {
     }
     env.HOST = '127.0.0.1'
     env.PORT = String(port)
-    const child = spawn(process.execPath, [options.script], {
+    const child = spawn(process.execPath, [...(options.nodeFlags ?? []), options.script], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     })

@@ -42,8 +42,11 @@ function evaluate(model: ModelResult, server: ServerRun): Evaluated {
     healthzP99Ms: top(server.sweep)?.healthz?.p99 ?? NaN,
     overloadGoodputRatio: ratio(server.overload?.okPerS, server.saturation?.okPerS),
     overloadAcceptedP99Ms: server.overload?.latencyOk.p99 ?? NaN,
-    openLoopGoodputRatio: ratio(server.overloadOpenLoop?.okPerS, server.saturation?.okPerS),
-    openLoopAcceptedP99Ms: server.overloadOpenLoop?.latencyOk.p99 ?? NaN,
+    openLoopGoodputRatio:
+      server.sideBySide?.overloadRatio ??
+      ratio(server.overloadOpenLoop?.okPerS, server.saturation?.okPerS),
+    openLoopAcceptedP99Ms:
+      server.sideBySide?.overloadAcceptedP99Ms ?? server.overloadOpenLoop?.latencyOk.p99 ?? NaN,
   }
 }
 
@@ -101,20 +104,23 @@ function sideBySideTable(m: ModelResult): string[] {
   const rows = m.servers.filter((s) => s.sideBySide)
   if (rows.length === 0) return ['Not measured.']
   return [
-    'Right after its sweep, each of our servers is measured again at its saturation concurrency, ' +
-      "alternating with the engine's best setting (2 intra-op threads) while the server sits idle, " +
-      "with a light closed-loop client on raw keep-alive sockets (about a tenth of autocannon's CPU " +
-      'per request, CPU the server keeps on these 2 shared cores): ' +
-      'the goal row uses median(b) / median(a) of these rounds, so that both sides see the same ' +
+    'Right after its sweep, each of our servers is measured in rounds of three phases back to back: ' +
+      "(a) the engine's best setting (2 intra-op threads) while the server sits idle; (b) the server at " +
+      "its saturation concurrency, with a light closed-loop client on raw keep-alive sockets (about a tenth of autocannon's CPU " +
+      'per request, CPU the server keeps on these 2 shared cores); then the server offered 4 × what it ' +
+      'sustained in (b), by the even open loop. The goal rows use median(b) / median(a) and ' +
+      'median(goodput) / median(b) of these rounds, so that both sides of each ratio see the same ' +
       "machine (this shared machine's speed drifts by ±15 % within minutes).",
     '',
-    '| Server | c | engine images/s, each round | server 2xx/s, each round | median(b) / median(a) |',
-    '|---|---|---|---|---|',
+    '| Server | c | (a) engine images/s, each round | (b) server 2xx/s, each round | median(b) / median(a) | 4 × (b) offered: goodput 2xx/s, each round | accepted p99 ms, each round | median(goodput) / median(b) |',
+    '|---|---|---|---|---|---|---|---|',
     ...rows.map((s) => {
       const sb = s.sideBySide!
       return (
         `| ${s.label} | ${sb.connections} | ${sb.engine.map((e) => fmt(e.imagesPerS)).join(', ')} | ` +
-        `${sb.server.map((r) => fmt(r.okPerS)).join(', ')} | ${fmt(sb.ratio, 2)} |`
+        `${sb.server.map((r) => fmt(r.okPerS)).join(', ')} | ${fmt(sb.ratio, 2)} | ` +
+        `${sb.overload.map((r) => fmt(r.okPerS)).join(', ')} | ` +
+        `${sb.overload.map((r) => fmt(r.latencyOk.p99, 0)).join(', ')} | ${fmt(sb.overloadRatio, 2)} |`
       )
     }),
   ]
@@ -192,8 +198,9 @@ function meaning(r: BenchResults): string[] {
         `/healthz p99 ${fmt(top(s.sweep)?.healthz?.p99)} ms, ` +
         `at ${s.overload?.overallRate ?? '–'} req/s offered (4 × S) autocannon sent only ${fmt(s.overload?.sentPerS, 0)}/s ` +
         `and got goodput ${fmt(ratio(s.overload?.okPerS, s.saturation?.okPerS), 2)} × S, accepted p99 ${fmt(s.overload?.latencyOk.p99, 0)} ms; ` +
-        `the even open loop sent ${fmt(s.overloadOpenLoop?.sentPerS, 0)}/s and got ${fmt(ratio(s.overloadOpenLoop?.okPerS, s.saturation?.okPerS), 2)} × S, ` +
-        `accepted p99 ${fmt(s.overloadOpenLoop?.latencyOk.p99, 0)} ms, ${s.overloadOpenLoop?.errors ?? '–'} requests unanswered after 10 s`
+        `the even open loop at 4 × the S of its own round got a median goodput of ${fmt(s.sideBySide?.overloadRatio, 2)} × S, ` +
+        `accepted p99 ${fmt(s.sideBySide?.overloadAcceptedP99Ms, 0)} ms (median of the rounds); in its median round ` +
+        `${s.overloadOpenLoop?.errors ?? '–'} requests were unanswered after 10 s`
     )
     lines.push(
       `- **${m.title}**: engine limit (a) ${fmt(a)} images/s; naive server (c) ${fmt(c)} req/s, ` +
@@ -273,8 +280,11 @@ function healthzTable(m: ModelResult): string[] {
   return out
 }
 
-function overloadTable(m: ModelResult): string[] {
+function overloadTable(m: ModelResult, factor: number): string[] {
   const out = [
+    `S is the throughput the offered rate is ${factor} × of: for autocannon the sweep's best, for the open loop ` +
+      'the (b) of its side-by-side round. The open-loop row is the round with the median goodput.',
+    '',
     '| Server | generator | S (2xx/s) | offered req/s | sockets (peak in flight) | sent/s | goodput 2xx/s | 503 share | other non-2xx | conn. errors | accepted p50 ms | accepted p99 ms | accepted p99 from schedule ms | all p99 ms | rejected by reason | CPU cores: server / bench / other processes |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ]
@@ -288,7 +298,7 @@ function overloadTable(m: ModelResult): string[] {
         .reduce((a, [, n]) => a + n, 0)
       const reasons = reasonsOf(o)
       out.push(
-        `| ${s.label} | ${o.generator} | ${fmt(s.saturation?.okPerS)} | ${o.overallRate ?? '–'} | ${o.connections} (${o.peakInFlight}) | ` +
+        `| ${s.label} | ${o.generator} | ${fmt(o.overallRate === undefined ? NaN : o.overallRate / factor)} | ${o.overallRate ?? '–'} | ${o.connections} (${o.peakInFlight}) | ` +
           `${fmt(o.sentPerS)} | ${fmt(o.okPerS)} | ${pct(n503 / total)} | ${total - n503 - n2xx} | ${o.errors} | ` +
           `${fmt(o.latencyOk.p50, 0)} | ${fmt(o.latencyOk.p99, 0)} | ${fmt(o.latencyOkFromSchedule?.p99, 0)} | ` +
           `${fmt(o.latencyAll.p99, 0)} | ${reasons} | ` +
@@ -382,7 +392,7 @@ export function renderReport(r: BenchResults): string {
     `${r.startedAt} · ${r.machine.cpu} × ${r.machine.cores} · Node ${r.machine.node} · ${r.machine.memGiB} GiB · total ${fmt(r.totalSeconds, 0)} s` +
       (st.quick ? ' · **QUICK mode (short phases, not a real result)**' : ''),
     '',
-    `Upload: ${st.upload}, ${r.uploadBytes} bytes. Our server: \`dist/main.js\` with MAX_BATCH_SIZE=${st.maxBatchSize}, ` +
+    `Upload: ${st.upload}, ${r.uploadBytes} bytes. Our server: \`${st.launch}\` (as the container runs it) with MAX_BATCH_SIZE=${st.maxBatchSize}, ` +
       `MAX_QUEUE=${st.maxQueue}, REQUEST_TIMEOUT_MS=${st.requestTimeoutMs} (the deadline), INFERENCE_THREADS=2 (default here) and 1. ` +
       `Naive server: \`bench/naive-server.ts\` (node:http, sharp + one onnxruntime \`session.run\` per request on the main thread, 2 intra-op threads). ` +
       `Load: autocannon in the bench process, ${st.warmupS} s warm-up + ${st.measureS} s per concurrency; ` +
@@ -421,7 +431,7 @@ export function renderReport(r: BenchResults): string {
       '',
       ...engineTable(m),
       '',
-      '#### (a) and (b) side by side',
+      `#### (a), (b) and ${st.overloadFactor}× overload side by side`,
       '',
       ...sideBySideTable(m),
       '',
@@ -439,7 +449,7 @@ export function renderReport(r: BenchResults): string {
       '',
       `#### ${st.overloadFactor}× overload`,
       '',
-      ...overloadTable(m)
+      ...overloadTable(m, st.overloadFactor)
     )
   }
   lines.push('', '### Start-up: process start → `/readyz` 200', '', ...startupTable(r))

@@ -9,6 +9,7 @@ import { setPriority } from 'node:os'
 import { parentPort, workerData } from 'node:worker_threads'
 import { decodeImage, PreprocessError } from '@resnet/preprocess'
 import type { DecodeLimits, InputSpec } from '@resnet/preprocess'
+import sharp from 'sharp'
 import type { ArenaMessage } from './pixel-arenas.js'
 
 /** Images of one request: `body` holds them all, each at `offset` for `length` bytes. */
@@ -63,6 +64,10 @@ if (init.niceness > 0) {
     // not permitted or not Linux: the priority stays as it is
   }
 }
+
+// libvips' operation cache (process-wide) never hits for uploads, each a new buffer, but would
+// keep up to 100 recent operations, with their inputs, alive
+sharp.cache(false)
 
 const arenas = new Map<number, Uint8Array>()
 const settings = new Map<number, DecodeSettings>()

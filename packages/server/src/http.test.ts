@@ -143,7 +143,7 @@ describe('the server over HTTP', () => {
     const head = await responseHead(refused.socket)
     expect(head).toMatch(/^HTTP\/1\.1 503 /)
     expect(head).toMatch(/^retry-after: 1$/im)
-    expect(head).toMatch(/^connection: close$/im) // its unread body is not drained
+    expect(head).toMatch(/^connection: close$/im) // its unread 600 KB body is not drained
     refused.socket.destroy()
     // the admitted one then uploads and is served
     const answer = responseHead(slow.socket)
@@ -152,6 +152,35 @@ describe('the server over HTTP', () => {
     slow.socket.destroy()
     const text = await (await fetch(`${url}/metrics`)).text()
     expect(metric(text, /^rejected_requests_total\{reason="queue_full"\} (\d+)/m)).toBe(1)
+  })
+
+  it('keeps the connection of a refused request with a small body: drained, then reused', async () => {
+    const { url, state } = await start({ maxBatchSize: 1, maxQueue: 1 })
+    const small = await readFile(`${IMAGES_DIR}cat.jpg`)
+    const slow = rawPredict(url, photo)
+    slow.socket.write(slow.head)
+    await until(() => state.batcher!.reserved === 1, 'the first request to be admitted')
+    const refused = rawPredict(url, small)
+    let text = ''
+    let closed = false
+    refused.socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')))
+    refused.socket.on('close', () => (closed = true))
+    refused.socket.write(Buffer.concat([Buffer.from(refused.head), refused.body]))
+    await until(() => /\r\n\r\n\{.*\}$/s.test(text), 'the refusal')
+    expect(text).toMatch(/^HTTP\/1\.1 503 /)
+    expect(text).toMatch(/^retry-after: 1$/im)
+    expect(text).not.toMatch(/^connection: close$/im)
+    const answer = responseHead(slow.socket)
+    slow.socket.write(slow.body)
+    expect(await answer).toMatch(/^HTTP\/1\.1 200 /)
+    slow.socket.destroy()
+    // the same connection carries the next request, now admitted: the refused body was drained
+    const refusal = text.length
+    refused.socket.write(Buffer.concat([Buffer.from(refused.head), refused.body]))
+    await until(() => text.slice(refusal).includes('"predictions"'), 'the second answer')
+    expect(text.slice(refusal)).toMatch(/^HTTP\/1\.1 200 /)
+    expect(closed).toBe(false)
+    refused.socket.destroy()
   })
 
   it('drops the queued work of clients that disconnect; the others are still served', async () => {

@@ -79,7 +79,7 @@ export async function createOnnxModel(options: OnnxModelOptions): Promise<Infere
     const perRow = data.length / n // [N,C] or [N,C,1,1]
     return Array.from({ length: n }, (_, i) => {
       const row = data.subarray(i * perRow, (i + 1) * perRow)
-      return config.output.activation === 'softmax' ? softmax(row) : Float64Array.from(row)
+      return config.output.activation === 'softmax' ? softmax(row) : new Float64Array(row)
     })
   }
   const run = async (batch: BatchTensor): Promise<Float64Array[]> =>

@@ -9,9 +9,14 @@ export interface Prediction {
 
 /** Numerically stable softmax (subtracts the max first), in place on a copy. */
 export function softmax(logits: ArrayLike<number>): Float64Array {
-  const out = Float64Array.from(logits)
+  // an indexed copy: Float64Array.from would go through the iterator and a temporary array
+  const out = new Float64Array(logits.length)
   let max = -Infinity
-  for (const v of out) if (v > max) max = v
+  for (let i = 0; i < out.length; i++) {
+    const v = logits[i]!
+    out[i] = v
+    if (v > max) max = v
+  }
   let sum = 0
   for (let i = 0; i < out.length; i++) {
     out[i] = Math.exp(out[i]! - max)

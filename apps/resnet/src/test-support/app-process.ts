@@ -4,6 +4,7 @@ import type { ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { NODE_FLAGS } from '../launch.js'
 
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url))
 
@@ -31,13 +32,16 @@ async function freePort(): Promise<number> {
   return port
 }
 
-/** Starts `node dist/main.js` with `env` added to a clean environment (no inherited AWS_*). */
+/**
+ * Starts `node dist/main.js` as the container does (src/launch.ts), with `env` added to a clean
+ * environment (no inherited AWS_*).
+ */
 export async function startApp(env: Record<string, string>): Promise<AppProcess> {
   const port = await freePort()
   const base = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !k.startsWith('MODEL_'))
   )
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, MAIN], {
     env: { ...base, HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

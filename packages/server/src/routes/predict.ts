@@ -30,6 +30,12 @@ export function parseTopK(raw: string | undefined, classes: number): number {
   return k
 }
 
+/** A refused request's unread body up to this size is drained to keep its connection open. */
+const MAX_DRAINED_BODY_BYTES = 256 * 1024
+
+const drainable = (contentLength: string | undefined): boolean =>
+  contentLength !== undefined && Number(contentLength) <= MAX_DRAINED_BODY_BYTES
+
 const serverTiming = (t: StageTimings, total: number): string =>
   [
     `decode;dur=${t.decode.toFixed(1)}`,
@@ -62,9 +68,10 @@ export function predictRoute(
       try {
         reservation = await batcher.reserve(1, deadline, c.req.raw.signal)
       } catch (err) {
-        // the body was never read: closing is cheaper than draining it, and slows a client that
-        // retries at once instead of honouring Retry-After
-        c.header('Connection', 'close')
+        // the body was never read: Node drains a small one after the answer and keeps the
+        // connection, far cheaper for both sides than a new one; a large or unsized one is not
+        // worth reading, so that connection is closed
+        if (!drainable(c.req.header('content-length'))) c.header('Connection', 'close')
         throw err
       }
       const images = await readImages(c, limits.maxImagesPerRequest)
