@@ -1,7 +1,7 @@
 // Load phases against a running server: closed loop at N connections, open-ish loop at a rate,
 // a mixed soak; each with the server's CPU, /metrics deltas and an optional /healthz prober.
-import { Agent, request } from 'node:http'
 import { connect } from 'node:net'
+import type { Socket } from 'node:net'
 import { cpus } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import autocannon from 'autocannon'
@@ -145,9 +145,9 @@ export interface LoadOptions {
    */
   readonly overallRate?: number
   /**
-   * 'autocannon' (default), or 'open-loop': our own node:http client that starts requests
-   * evenly spaced at `overallRate`, whether or not earlier ones have been answered; latency
-   * counts from the scheduled start (client-side queueing included).
+   * 'autocannon' (default); 'raw': a closed loop on raw keep-alive sockets; or 'open-loop':
+   * requests started evenly spaced at `overallRate` on raw keep-alive sockets, whether or not
+   * earlier ones have been answered (latency from the send, and from the scheduled start).
    */
   readonly generator?: 'autocannon' | 'open-loop' | 'raw'
   /** Probe /healthz at this many requests per second during the measured part. */
@@ -210,77 +210,123 @@ async function driveAutocannon(
   }
 }
 
+/** `POST /predict` with the upload, head and body in one buffer, written as is on a raw socket. */
+function rawRequest(server: ChildServer, upload: Upload): Buffer {
+  const { host } = new URL(server.url)
+  const head =
+    `POST /predict HTTP/1.1\r\nHost: ${host}\r\n` +
+    Object.entries(upload.headers)
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('') +
+    `Content-Length: ${upload.body.length}\r\n\r\n`
+  return Buffer.concat([Buffer.from(head, 'latin1'), upload.body])
+}
+
+/** One answer read by a {@link RawConnection}. */
+interface RawAnswer {
+  readonly status: number
+  /** The server said `Connection: close`: this socket is done. */
+  readonly closed: boolean
+}
+
 /**
- * A closed loop on raw keep-alive sockets: each connection writes the prebuilt request (head and
- * body in one buffer) and reads the response (head + Content-Length body) before the next. It
- * spends a small fraction of autocannon's CPU per request (no HTTP client objects, no per-request
- * parsing beyond finding the status and the length), which on 2 shared cores is CPU the server
- * under test keeps.
+ * A keep-alive socket that writes a prebuilt request and reads each answer (head + Content-Length
+ * body), with no HTTP client objects and no parsing beyond the status and the length: a small
+ * fraction of an HTTP client's CPU per request, which on 2 shared cores is CPU the server under
+ * test keeps. One request at a time (no pipelining).
+ */
+class RawConnection {
+  readonly #socket: Socket
+  #pending: Buffer = Buffer.alloc(0)
+  #waiting: ((answer: RawAnswer | Error) => void) | undefined
+  #failed: Error | undefined
+
+  constructor(server: ChildServer) {
+    const { hostname, port } = new URL(server.url)
+    this.#socket = connect(Number(port), hostname)
+    this.#socket.setNoDelay(true)
+    this.#socket.on('data', (chunk: Buffer) => {
+      this.#read(chunk)
+    })
+    const fail = (err: Error): void => {
+      this.#failed ??= err
+      this.#socket.destroy()
+      const waiting = this.#waiting
+      this.#waiting = undefined
+      waiting?.(err)
+    }
+    this.#socket.on('error', fail)
+    this.#socket.on('close', () => {
+      fail(new Error('connection closed'))
+    })
+  }
+
+  /** Writes `request` and resolves with its answer, or an Error if the connection failed. */
+  send(request: Buffer): Promise<RawAnswer | Error> {
+    if (this.#failed) return Promise.resolve(this.#failed)
+    return new Promise((resolve) => {
+      this.#waiting = resolve
+      this.#socket.write(request)
+    })
+  }
+
+  destroy(): void {
+    this.#failed ??= new Error('destroyed')
+    this.#socket.destroy()
+  }
+
+  #read(chunk: Buffer): void {
+    this.#pending = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk])
+    const headEnd = this.#pending.indexOf('\r\n\r\n')
+    if (headEnd < 0) return
+    const head = this.#pending.subarray(0, headEnd).toString('latin1')
+    const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0)
+    if (this.#pending.length < headEnd + 4 + length) return
+    this.#pending = this.#pending.subarray(headEnd + 4 + length)
+    const closed = /\r\nconnection: *close/i.test(head)
+    if (closed) this.destroy()
+    const waiting = this.#waiting
+    this.#waiting = undefined
+    waiting?.({ status: Number(head.slice(9, 12)), closed })
+  }
+}
+
+/**
+ * A closed loop on {@link RawConnection}s: each connection sends the next request as soon as the
+ * previous one is answered; one the server closes (a refusal) is replaced.
  */
 async function driveRawLoop(
   server: ChildServer,
   options: LoadOptions,
   durationS: number
 ): Promise<Driven> {
-  const { hostname, port } = new URL(server.url)
-  const head =
-    `POST /predict HTTP/1.1\r\nHost: ${hostname}:${port}\r\n` +
-    Object.entries(options.upload.headers)
-      .map(([k, v]) => `${k}: ${v}\r\n`)
-      .join('') +
-    `Content-Length: ${options.upload.body.length}\r\n\r\n`
-  const request = Buffer.concat([Buffer.from(head, 'latin1'), options.upload.body])
+  const request = rawRequest(server, options.upload)
   const statusCounts: Record<string, number> = {}
   const okMs: number[] = []
   const allMs: number[] = []
   let errors = 0
   let sent = 0
-  const end = performance.now() + durationS * 1000
   const t0 = performance.now()
-  const connection = (): Promise<void> =>
-    new Promise<void>((resolve) => {
-      const socket = connect(Number(port), hostname)
-      socket.setNoDelay(true)
-      let pending: Buffer = Buffer.alloc(0)
-      let started = 0
-      const next = (): void => {
-        if (performance.now() >= end) {
-          socket.destroy()
-          resolve()
-          return
-        }
-        started = performance.now()
-        sent++
-        socket.write(request)
-      }
-      socket.on('connect', next)
-      socket.on('data', (chunk: Buffer) => {
-        pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk])
-        const headEnd = pending.indexOf('\r\n\r\n')
-        if (headEnd < 0) return
-        const headText = pending.subarray(0, headEnd).toString('latin1')
-        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(headText)?.[1] ?? 0)
-        if (pending.length < headEnd + 4 + length) return
-        const status = Number(headText.slice(9, 12))
-        const ms = performance.now() - started
-        statusCounts[status] = (statusCounts[status] ?? 0) + 1
-        allMs.push(ms)
-        if (status >= 200 && status < 300) okMs.push(ms)
-        pending = pending.subarray(headEnd + 4 + length)
-        if (/\r\nconnection: *close/i.test(headText)) {
-          socket.destroy()
-          void connection().then(resolve) // the server closed it (a refusal): a new one
-          return
-        }
-        next()
-      })
-      socket.on('error', () => {
+  const end = t0 + durationS * 1000
+  const loop = async (): Promise<void> => {
+    let connection = new RawConnection(server)
+    while (performance.now() < end) {
+      const started = performance.now()
+      sent++
+      const answer = await connection.send(request)
+      if (answer instanceof Error) {
         errors++
-        socket.destroy()
-        resolve()
-      })
-    })
-  await Promise.all(Array.from({ length: options.connections }, connection))
+        return
+      }
+      const ms = performance.now() - started
+      statusCounts[answer.status] = (statusCounts[answer.status] ?? 0) + 1
+      allMs.push(ms)
+      if (answer.status >= 200 && answer.status < 300) okMs.push(ms)
+      if (answer.closed) connection = new RawConnection(server)
+    }
+    connection.destroy()
+  }
+  await Promise.all(Array.from({ length: options.connections }, loop))
   return {
     statusCounts,
     okMs,
@@ -294,73 +340,74 @@ async function driveRawLoop(
   }
 }
 
+/**
+ * An open loop: requests start evenly spaced at `overallRate` whether or not earlier ones were
+ * answered, each on an idle {@link RawConnection} (a new one while fewer than `connections` are
+ * open; beyond that it waits for one, counted in its from-schedule latency). Answers still owed
+ * 10 s after the window are counted as timeouts.
+ */
 async function driveOpenLoop(
   server: ChildServer,
   options: LoadOptions,
   durationS: number
 ): Promise<Driven> {
   const rate = options.overallRate ?? 1
-  const { hostname, port } = new URL(server.url)
-  const agent = new Agent({ keepAlive: true, maxSockets: options.connections })
-  const headers = {
-    ...options.upload.headers,
-    'content-length': String(options.upload.body.length),
-  }
+  const request = rawRequest(server, options.upload)
   const statusCounts: Record<string, number> = {}
   const okMs: number[] = []
   const okFromScheduleMs: number[] = []
   const allMs: number[] = []
   let errors = 0
-  let timeouts = 0
   let inFlight = 0
   let peakInFlight = 0
-  const pending = new Set<Promise<void>>()
-  const fire = (scheduled: number): void => {
-    inFlight++
-    peakInFlight = Math.max(peakInFlight, inFlight)
-    const done = new Promise<void>((resolve) => {
-      const finish = (): void => {
-        inFlight--
-        resolve()
-      }
-      const req = request(
-        { agent, hostname, port, path: '/predict', method: 'POST', headers, timeout: 10_000 },
-        (res) => {
-          res.resume()
-          res.once('end', () => {
-            const now = performance.now()
-            const status = res.statusCode ?? 0
-            statusCounts[status] = (statusCounts[status] ?? 0) + 1
-            allMs.push(now - sentAt)
-            if (status >= 200 && status < 300) {
-              okMs.push(now - sentAt)
-              okFromScheduleMs.push(now - scheduled)
-            }
-            finish()
-          })
-          res.once('error', () => {
-            errors++
-            finish()
-          })
-        }
-      )
-      // from the moment a socket is free to send on (comparable with autocannon's times)
-      let sentAt = scheduled
-      req.once('socket', () => {
-        sentAt = performance.now()
-      })
-      req.once('timeout', () => {
-        timeouts++
-        req.destroy(new Error('timeout'))
-      })
-      req.once('error', () => {
+  let open = 0
+  const idle: RawConnection[] = []
+  const backlog: number[] = [] // scheduled times waiting for a connection
+  const all = new Set<RawConnection>()
+  let allAnswered: (() => void) | undefined
+  const send = (connection: RawConnection, scheduled: number): void => {
+    const sentAt = performance.now()
+    void connection.send(request).then((answer) => {
+      inFlight--
+      const now = performance.now()
+      if (answer instanceof Error) {
         errors++
-        finish()
-      })
-      req.end(options.upload.body)
+      } else {
+        statusCounts[answer.status] = (statusCounts[answer.status] ?? 0) + 1
+        allMs.push(now - sentAt)
+        if (answer.status >= 200 && answer.status < 300) {
+          okMs.push(now - sentAt)
+          okFromScheduleMs.push(now - scheduled)
+        }
+      }
+      const reusable = !(answer instanceof Error || answer.closed)
+      if (!reusable) {
+        all.delete(connection)
+        open--
+      }
+      const next = backlog.shift()
+      if (next !== undefined && reusable) {
+        inFlight++
+        send(connection, next)
+      } else if (next !== undefined) fire(next)
+      else if (reusable) idle.push(connection)
+      if (inFlight === 0 && backlog.length === 0) allAnswered?.()
     })
-    pending.add(done)
-    void done.finally(() => pending.delete(done))
+  }
+  const fire = (scheduled: number): void => {
+    let connection = idle.pop()
+    if (!connection && open < options.connections) {
+      connection = new RawConnection(server)
+      all.add(connection)
+      open++
+    }
+    if (!connection) {
+      backlog.push(scheduled)
+      return
+    }
+    inFlight++
+    peakInFlight = Math.max(peakInFlight, inFlight + backlog.length)
+    send(connection, scheduled)
   }
   const total = Math.floor(durationS * rate)
   let sent = 0
@@ -376,8 +423,11 @@ async function driveOpenLoop(
     }, 2)
   })
   // answers to requests offered in the window still count; give up on them after 10 s
-  await Promise.race([Promise.allSettled([...pending]), sleep(10_000)])
-  agent.destroy()
+  if (inFlight > 0 || backlog.length > 0) {
+    await Promise.race([new Promise<void>((resolve) => (allAnswered = resolve)), sleep(10_000)])
+  }
+  const timeouts = inFlight + backlog.length
+  for (const connection of all) connection.destroy()
   return {
     statusCounts,
     okMs,

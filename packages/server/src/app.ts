@@ -114,7 +114,13 @@ export function createApp(options: AppOptions): Hono {
   app.route('/', metricsRoute(state.metrics))
   app.route('/', openApiRoute(service))
   app.route('/', predictRoute(state, limits, options.decoder))
-  app.route('/', v2Routes(state, limits.maxImagesPerRequest))
+  app.route(
+    '/',
+    v2Routes(state, {
+      maxBatch: limits.maxImagesPerRequest,
+      requestTimeoutMs: limits.requestTimeoutMs,
+    })
+  )
   app.notFound((c) => {
     throw new ApiError('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`)
   })

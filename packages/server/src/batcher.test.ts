@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { decodeImage } from '@resnet/preprocess'
+import { allocateBatch, decodeImage, writeImage } from '@resnet/preprocess'
 import { IMAGES_DIR } from '@resnet/test-support'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Batcher } from './batcher.js'
@@ -53,6 +53,30 @@ describe('Batcher', () => {
       const maxDiff = got!.scores.reduce((m, v, j) => Math.max(m, Math.abs(v - want[j]!)), 0)
       expect(maxDiff).toBeLessThanOrEqual(1e-4)
     })
+  })
+
+  it('runs a ready-made tensor as a batch of its own, in queue order, with the scores of its images', async () => {
+    const metrics = new ServerMetrics()
+    const batcher = new Batcher(model, { maxBatchSize: 8, maxQueue: 64 }, metrics)
+    const tensor = allocateBatch(model.config.input, 2)
+    photos.slice(0, 2).forEach((pixels, i) => {
+      writeImage(pixels, model.config.input, tensor, i)
+    })
+    // queued while the first image runs: 2 images, the tensor, 2 images
+    const first = batcher.submit([photos[2]!], { deadline: later() })
+    const before = batcher.submit(photos.slice(3, 5), { deadline: later() })
+    const fromTensor = batcher.submitTensor(tensor, { deadline: later() })
+    expect(batcher.queued).toBe(4) // the tensor counts its 2 images
+    const after = batcher.submit(photos.slice(0, 2), { deadline: later() })
+    const [, , rows, same] = await Promise.all([first, before, fromTensor, after])
+    expect(rows).toHaveLength(2)
+    rows.forEach((row, i) => {
+      const want = same[i]!.scores
+      const maxDiff = row.scores.reduce((m, v, j) => Math.max(m, Math.abs(v - want[j]!)), 0)
+      expect(maxDiff).toBeLessThanOrEqual(1e-4)
+    })
+    // runs: [first], [2 images] (the tensor is not merged into it), [tensor], [2 images]
+    expect(await batchSizes(metrics)).toEqual({ count: 4, sum: 7 })
   })
 
   it('starts at once when idle: a lone request is not held back', async () => {

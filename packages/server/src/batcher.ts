@@ -3,6 +3,7 @@
  * starts as soon as the model is free (no added delay when idle); images that arrive while it runs
  * form the next batch, up to `maxBatchSize`. The queue is bounded and deadline-aware.
  */
+import type { BatchTensor } from '@resnet/preprocess'
 import { ApiError } from './http-errors.js'
 import type { ServerMetrics } from './metrics.js'
 import type { InferenceModel } from './model.js'
@@ -61,11 +62,14 @@ interface Waiter {
 }
 
 interface Job {
-  readonly pixels: Uint8Array
+  /** One decoded image, or a client's ready-made batch tensor, which runs as a batch of its own. */
+  readonly input: { readonly pixels: Uint8Array } | { readonly tensor: BatchTensor }
+  /** Images it counts for: 1, or the tensor's batch size. */
+  readonly images: number
   readonly deadline: number
   readonly signal: AbortSignal | undefined
   readonly enqueued: number
-  resolve(result: ImageResult): void
+  resolve(results: ImageResult[]): void
   reject(err: Error): void
 }
 
@@ -75,6 +79,8 @@ export class Batcher {
   readonly #options: Required<BatcherOptions>
   readonly #metrics: ServerMetrics | undefined
   #queue: Job[] = []
+  /** Images in the queue (a tensor job counts its batch size). */
+  #queuedImages = 0
   #running = false
   #idleWaiters: (() => void)[] = []
   #timer: NodeJS.Timeout | undefined
@@ -103,7 +109,7 @@ export class Batcher {
 
   /** Images waiting for a run. */
   get queued(): number {
-    return this.#queue.length
+    return this.#queuedImages
   }
 
   /** Images admitted and still being read or decoded. */
@@ -193,7 +199,7 @@ export class Batcher {
 
   /** Resolves once nothing is queued or running (used to retire a replaced model). */
   idle(): Promise<void> {
-    if (!this.#running && this.#queue.length === 0) return Promise.resolve()
+    if (!this.#running && this.#queuedImages === 0) return Promise.resolve()
     return new Promise((resolve) => this.#idleWaiters.push(resolve))
   }
 
@@ -208,26 +214,50 @@ export class Batcher {
    * wait passes the deadline, and later if the deadline passes or the signal aborts while queued.
    */
   submit(images: readonly Uint8Array[], options: SubmitOptions): Promise<ImageResult[]> {
+    const rows = this.#enqueue(
+      images.map((pixels) => ({ input: { pixels }, images: 1 })),
+      options
+    )
+    return Promise.all(rows).then((results) => results.map((r) => r[0]!))
+  }
+
+  /**
+   * Queues a client's ready-made batch tensor (the v2 infer route), admitted like `submit`'s images
+   * (it counts its batch size); it runs as a batch of its own, in its turn. Resolves with one score
+   * row per item.
+   */
+  submitTensor(tensor: BatchTensor, options: SubmitOptions): Promise<ImageResult[]> {
+    const images = tensor.dims[0] ?? 0
+    const [rows] = this.#enqueue([{ input: { tensor }, images }], options)
+    return rows!
+  }
+
+  #enqueue(
+    items: readonly Pick<Job, 'input' | 'images'>[],
+    options: SubmitOptions
+  ): Promise<ImageResult[]>[] {
     if (options.signal?.aborted) {
       this.#metrics?.rejected.inc({ reason: 'client_gone' })
       options.reservation?.release()
-      return Promise.reject(new ApiError('BAD_REQUEST', 'The client went away'))
+      return items.map(() => Promise.reject(new ApiError('BAD_REQUEST', 'The client went away')))
     }
     const reserved = options.reservation?.count ?? 0
     options.reservation?.release()
-    if (images.length > reserved) this.#admit(images.length - reserved, options.deadline)
+    const count = items.reduce((n, item) => n + item.images, 0)
+    if (count > reserved) this.#admit(count - reserved, options.deadline)
     const now = Date.now()
-    const rows = images.map(
-      (pixels) =>
-        new Promise<ImageResult>((resolve, reject) => {
+    const rows = items.map(
+      (item) =>
+        new Promise<ImageResult[]>((resolve, reject) => {
           this.#queue.push({
-            pixels,
+            ...item,
             deadline: options.deadline,
             signal: options.signal,
             enqueued: now,
             resolve,
             reject,
           })
+          this.#queuedImages += item.images
         })
     )
     options.signal?.addEventListener(
@@ -237,21 +267,21 @@ export class Batcher {
       },
       { once: true }
     )
-    this.#metrics?.queueDepth.set(this.#queue.length)
+    this.#metrics?.queueDepth.set(this.#queuedImages)
     this.#schedule()
-    return Promise.all(rows)
+    return rows
   }
 
   /** Milliseconds until `count` more images would be done: the run in progress, then the rest, at the fastest recent speed. */
   expectedWaitMs(count: number): number {
     const now = performance.now()
     const runLeft = this.#running ? Math.max(0, this.#runStartedAt + this.#lastRunMs - now) : 0
-    return runLeft + (this.#queue.length + this.#reserved + count) * this.#fastestMsPerImage
+    return runLeft + (this.#queuedImages + this.#reserved + count) * this.#fastestMsPerImage
   }
 
   /** Why `count` more images would be refused now, or undefined if they fit. */
   #refusal(count: number, deadline: number): 'queue_full' | 'deadline' | undefined {
-    if (this.#queue.length + this.#reserved + count > this.#options.maxQueue) return 'queue_full'
+    if (this.#queuedImages + this.#reserved + count > this.#options.maxQueue) return 'queue_full'
     // expected wait: the run in progress, then everything admitted ahead of us
     return Date.now() + this.expectedWaitMs(count) > deadline ? 'deadline' : undefined
   }
@@ -262,7 +292,7 @@ export class Batcher {
     if (reason === undefined) return
     this.#metrics?.rejected.inc({ reason })
     if (reason === 'queue_full') {
-      const waiting = this.#queue.length + this.#reserved
+      const waiting = this.#queuedImages + this.#reserved
       throw new ApiError(
         'OVERLOADED',
         `The inference queue is full (${waiting} images); retry shortly`,
@@ -281,18 +311,20 @@ export class Batcher {
     const gone = this.#queue.filter((job) => job.signal?.aborted)
     if (gone.length === 0) return
     this.#queue = this.#queue.filter((job) => !job.signal?.aborted)
+    for (const job of gone) this.#queuedImages -= job.images
     this.#metrics?.rejected.inc({ reason: 'client_gone' }, gone.length)
-    this.#metrics?.queueDepth.set(this.#queue.length)
+    this.#metrics?.queueDepth.set(this.#queuedImages)
     for (const job of gone) job.reject(new ApiError('BAD_REQUEST', 'The client went away'))
     this.#wakeWaiters()
   }
 
   #schedule(): void {
-    if (!this.#running && this.#queue.length === 0) {
+    if (!this.#running && this.#queuedImages === 0) {
       for (const wake of this.#idleWaiters.splice(0)) wake()
     }
     if (this.#running || this.#queue.length === 0 || this.#timer) return
-    const full = this.#queue.length >= this.#options.maxBatchSize
+    const full =
+      this.#queuedImages >= this.#options.maxBatchSize || 'tensor' in this.#queue[0]!.input
     if (full || this.#options.maxDelayMs === 0) {
       void this.#runNext()
       return
@@ -308,11 +340,17 @@ export class Batcher {
     if (this.#running) return
     // a job that this run cannot finish before its deadline is refused now, not answered late
     // (15 % headroom: a run's duration varies, and the answer still has to be written)
-    const size = Math.min(this.#options.maxBatchSize, this.#queue.length)
+    const size = Math.min(this.#options.maxBatchSize, this.#queuedImages)
     const finishBy = Date.now() + 1.15 * size * this.#msPerImage
+    // images up to maxBatchSize, or one tensor job alone
     const jobs: Job[] = []
-    while (jobs.length < this.#options.maxBatchSize && this.#queue.length > 0) {
+    let images = 0
+    while (this.#queue.length > 0) {
+      const next = this.#queue[0]!
+      const alone = 'tensor' in next.input || (jobs.length > 0 && 'tensor' in jobs[0]!.input)
+      if (jobs.length > 0 && (alone || images + next.images > this.#options.maxBatchSize)) break
       const job = this.#queue.shift()!
+      this.#queuedImages -= job.images
       if (job.signal?.aborted) {
         this.#metrics?.rejected.inc({ reason: 'client_gone' })
         job.reject(new ApiError('BAD_REQUEST', 'The client went away'))
@@ -321,9 +359,12 @@ export class Batcher {
         job.reject(
           new ApiError('OVERLOADED', 'The request would miss its deadline; retry shortly', 1)
         )
-      } else jobs.push(job)
+      } else {
+        jobs.push(job)
+        images += job.images
+      }
     }
-    this.#metrics?.queueDepth.set(this.#queue.length)
+    this.#metrics?.queueDepth.set(this.#queuedImages)
     if (jobs.length === 0) {
       this.#wakeWaiters()
       return
@@ -346,22 +387,30 @@ export class Batcher {
       this.#metrics?.stageSeconds.observe({ stage: 'queue' }, (startedAt - job.enqueued) / 1000)
     }
     try {
-      const { rows, tensorMs } = await this.#model.runImages(jobs.map((job) => job.pixels))
+      const first = jobs[0]!.input
+      const { rows, tensorMs } =
+        'tensor' in first
+          ? { rows: await this.#model.run(first.tensor), tensorMs: 0 }
+          : await this.#model.runImages(
+              jobs.map((job) => (job.input as { pixels: Uint8Array }).pixels)
+            )
       const ms = performance.now() - started
       this.#lastRunMs = ms
-      const perImage = ms / jobs.length
+      const perImage = ms / rows.length
       this.#fastestMsPerImage =
         this.#fastestMsPerImage === 0
           ? perImage
           : Math.min(perImage, this.#fastestMsPerImage * 1.05)
       this.#msPerImage = this.#msPerImage === 0 ? perImage : 0.8 * this.#msPerImage + 0.2 * perImage
-      this.#metrics?.batchSize.observe(jobs.length)
+      this.#metrics?.batchSize.observe(rows.length)
       const inferenceMs = ms - tensorMs
       this.#metrics?.stageSeconds.observe({ stage: 'inference' }, inferenceMs / 1000)
-      jobs.forEach((job, i) => {
+      let row = 0
+      for (const job of jobs) {
         const queueMs = startedAt - job.enqueued
-        job.resolve({ scores: rows[i]!, queueMs, tensorMs, inferenceMs })
-      })
+        const own = rows.slice(row, (row += job.images))
+        job.resolve(own.map((scores) => ({ scores, queueMs, tensorMs, inferenceMs })))
+      }
     } catch (err) {
       for (const job of jobs) job.reject(err as Error)
     }

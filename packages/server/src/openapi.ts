@@ -105,6 +105,7 @@ const OPERATIONS: readonly Operation[] = [
       'NOT_FOUND',
       'PAYLOAD_TOO_LARGE',
       'NOT_READY',
+      'OVERLOADED',
     ]),
     body: { 'application/json': V2InferRequest },
     auth: true,

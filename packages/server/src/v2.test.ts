@@ -75,6 +75,34 @@ describe('Open Inference Protocol v2', () => {
       expect(Math.abs(scores[p.index]! - p.score)).toBeLessThan(1e-6)
   })
 
+  it('goes through admission: beyond the queue 503 + Retry-After, every accepted call succeeds', async () => {
+    const state = new ServingState({ maxBatchSize: 2, maxQueue: 4 })
+    state.setModel(model)
+    const small = createApp({ state, logger: pino({ level: 'silent' }) })
+    const data = Array.from(allocateBatch(model.config.input, 2).data)
+    const call = () =>
+      small.request(
+        '/v2/models/mobilenetv2-int8/infer',
+        json({ inputs: [{ name: 'input', shape: [2, 3, 224, 224], datatype: 'FP32', data }] })
+      )
+    const responses = await Promise.all(Array.from({ length: 24 }, async () => call()))
+    const refused = responses.filter((r) => r.status === 503)
+    const accepted = responses.filter((r) => r.status === 200)
+    expect(refused.length).toBeGreaterThan(0)
+    expect(accepted.length + refused.length).toBe(24)
+    for (const r of refused) {
+      expect(r.headers.get('retry-after')).toBe('1')
+      expect(await r.json()).toMatchObject({ error: { code: 'OVERLOADED' } })
+    }
+    for (const r of accepted) {
+      const body = (await r.json()) as { outputs: { shape: number[] }[] }
+      expect(body.outputs[0]!.shape).toEqual([2, 1000])
+    }
+    const text = await (await small.request('/metrics')).text()
+    expect(text).toMatch(new RegExp(`^inference_batch_size_sum ${2 * accepted.length}$`, 'm'))
+    expect(text).toMatch(new RegExp(`^inference_batch_size_count ${accepted.length}$`, 'm'))
+  })
+
   it('checks datatype, shape and length against the model and answers 400 INVALID_TENSOR', async () => {
     const cases = [
       { name: 'input', shape: [1, 3, 224, 224], datatype: 'UINT8', data: [] },

@@ -3,6 +3,7 @@ import { allocateBatch, toFloat16Bits } from '@resnet/preprocess'
 import type { BatchTensor } from '@resnet/preprocess'
 import { Hono } from 'hono'
 import type { Context } from 'hono'
+import type { Batcher } from '../batcher.js'
 import { ApiError } from '../http-errors.js'
 import type { InferenceModel } from '../model.js'
 import { V2InferRequest } from '../schemas.js'
@@ -50,8 +51,20 @@ function toBatch(model: InferenceModel, request: InferRequest, maxBatch: number)
   return batch
 }
 
-/** `/v2/health/*`, `/v2/models/{name}`, `/v2/models/{name}/ready` and `/v2/models/{name}/infer`. */
-export function v2Routes(state: ServingState, maxBatch: number): Hono {
+/** Limits of the v2 infer route. */
+export interface V2Limits {
+  /** Largest batch in one request. */
+  readonly maxBatch: number
+  /** Per-request deadline, as for `/predict`. */
+  readonly requestTimeoutMs: number
+}
+
+/**
+ * `/v2/health/*`, `/v2/models/{name}`, `/v2/models/{name}/ready` and `/v2/models/{name}/infer`.
+ * An infer request goes through the batcher's admission and queue like `/predict`'s images (the
+ * same 503 + Retry-After, deadline and draining) and runs as a batch of its own.
+ */
+export function v2Routes(state: ServingState, limits: V2Limits): Hono {
   const app = new Hono()
   app.get('/v2/health/live', (c) => c.json({ live: true }))
   app.get('/v2/health/ready', (c) => c.json({ ready: state.ready }, state.ready ? 200 : 503))
@@ -72,20 +85,29 @@ export function v2Routes(state: ServingState, maxBatch: number): Hono {
     return c.json({ name: info.name, ready: state.ready }, state.ready ? 200 : 503)
   })
   app.post('/v2/models/:name/infer', async (c) => {
+    const deadline = Date.now() + limits.requestTimeoutMs
     modelFor(state, c)
     const lease = state.lease()
     if (!lease) throw new ApiError('NOT_READY', 'The model is still loading; retry shortly', 1)
+    const done = state.track()
     try {
-      return await infer(c, lease.batcher.model, maxBatch)
+      return await infer(c, lease.batcher, limits.maxBatch, deadline)
     } finally {
+      done()
       lease.release()
     }
   })
   return app
 }
 
-/** Runs one v2 inference request on `model` (not batched with other requests). */
-async function infer(c: Context, model: InferenceModel, maxBatch: number): Promise<Response> {
+/** Runs one v2 inference request through `batcher` (as a batch of its own). */
+async function infer(
+  c: Context,
+  batcher: Batcher,
+  maxBatch: number,
+  deadline: number
+): Promise<Response> {
+  const { model } = batcher
   const parsed = V2InferRequest.safeParse(await c.req.json().catch(() => undefined))
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`)
@@ -93,7 +115,9 @@ async function infer(c: Context, model: InferenceModel, maxBatch: number): Promi
   }
   const batch = toBatch(model, parsed.data, maxBatch)
   const n = batch.dims[0] ?? 0
-  const rows = await model.run(batch)
+  const signal = c.req.raw.signal
+  const reservation = await batcher.reserve(n, deadline, signal)
+  const rows = await batcher.submitTensor(batch, { deadline, signal, reservation })
   return c.json({
     model_name: model.info.name,
     model_version: model.info.version,
@@ -103,7 +127,7 @@ async function infer(c: Context, model: InferenceModel, maxBatch: number): Promi
         name: model.info.outputName,
         datatype: 'FP32',
         shape: [n, model.info.classes],
-        data: rows.flatMap((row) => Array.from(row)),
+        data: rows.flatMap((row) => Array.from(row.scores)),
       },
     ],
   })
