@@ -397,10 +397,10 @@ export function renderReport(r: BenchResults): string {
       `Naive server: \`bench/naive-server.ts\` (node:http, sharp + one onnxruntime \`session.run\` per request on the main thread, 2 intra-op threads). ` +
       `Load: autocannon in the bench process, ${st.warmupS} s warm-up + ${st.measureS} s per concurrency; ` +
       `/healthz probed at ${st.probeRate} req/s from a worker thread during c=64, which is measured for ${st.probeMeasureS} s so that the p99 rests on ~${st.probeRate * st.probeMeasureS} probes (from ~80 probes a p99 is just the slowest one); overload at ${st.overloadFactor} × S for ${st.overloadS} s ` +
-      `(S = that server's best 2xx/s in the sweep), twice: with autocannon \`overallRate\` (each connection sends its ` +
-      `share in a burst at the start of every second and waits for each answer, so it offers less than asked when answers are slow) ` +
-      `and with an even open loop (our node:http client starts requests evenly spaced, answered or not, up to ` +
-      `${st.openLoopMaxSockets} sockets; accepted latency counts from the moment a socket is free to send on, and also from the scheduled start). Latencies are autocannon's per-response times ` +
+      `twice: with autocannon \`overallRate\` at 4 × the sweep's best 2xx/s (each connection sends its ` +
+      `share in a burst at the start of every second and waits for each answer, so it offers less than asked when answers are slow; reference only) ` +
+      `and, in each side-by-side round, with an even open loop at 4 × that round's (b) (requests started evenly spaced, answered or not, each on an idle raw keep-alive socket, up to ` +
+      `${st.openLoopMaxSockets} sockets; accepted latency counts from the write, and also from the scheduled start). Latencies are autocannon's per-response times ` +
       `(from the 'response' event), split by status so accepted (2xx) requests are measured on their own. ` +
       `Before each phase the harness lets the server go idle and waits up to 8 s (30 s per run) for other processes ` +
       `to use < 0.3 cores; 'other processes CPU' shows what they used anyway.`,
