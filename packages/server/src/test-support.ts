@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { parseModelConfig } from '@resnet/preprocess'
 import { MOBILENET_DIR } from '@resnet/test-support'
+import { expect } from 'vitest'
 import { parseLabels } from './labels.js'
 import type { InferenceModel } from './model.js'
 import { createOnnxModel } from './onnx-model.js'
@@ -25,4 +26,20 @@ export function multipart(...images: Uint8Array[]): FormData {
     form.append('image', new Blob([bytes]), `upload-${i}.jpg`)
   }
   return form
+}
+
+/**
+ * Checks the answers to a burst sent at an overloaded server: some refused, each with 503 +
+ * Retry-After 1 and OVERLOADED, every other one a 200. Resolves with the 200s.
+ */
+export async function expectOverloadSplit(responses: readonly Response[]): Promise<Response[]> {
+  const refused = responses.filter((r) => r.status === 503)
+  const accepted = responses.filter((r) => r.status === 200)
+  expect(refused.length).toBeGreaterThan(0)
+  expect(accepted.length + refused.length).toBe(responses.length)
+  for (const r of refused) {
+    expect(r.headers.get('retry-after')).toBe('1')
+    expect(await r.json()).toMatchObject({ error: { code: 'OVERLOADED' } })
+  }
+  return accepted
 }
