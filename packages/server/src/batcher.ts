@@ -199,7 +199,7 @@ export class Batcher {
 
   /** Resolves once nothing is queued or running (used to retire a replaced model). */
   idle(): Promise<void> {
-    if (!this.#running && this.#queuedImages === 0) return Promise.resolve()
+    if (!this.#running && this.#queue.length === 0) return Promise.resolve()
     return new Promise((resolve) => this.#idleWaiters.push(resolve))
   }
 
@@ -319,7 +319,7 @@ export class Batcher {
   }
 
   #schedule(): void {
-    if (!this.#running && this.#queuedImages === 0) {
+    if (!this.#running && this.#queue.length === 0) {
       for (const wake of this.#idleWaiters.splice(0)) wake()
     }
     if (this.#running || this.#queue.length === 0 || this.#timer) return

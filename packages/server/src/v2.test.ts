@@ -102,6 +102,7 @@ describe('Open Inference Protocol v2', () => {
       { name: 'input', shape: [1, 224, 224, 3], datatype: 'FP32', data: [] },
       { name: 'input', shape: [1, 3, 224, 224], datatype: 'FP32', data: [1, 2, 3] },
       { name: 'pixels', shape: [1, 3, 224, 224], datatype: 'FP32', data: [] },
+      { name: 'input', shape: [0, 3, 224, 224], datatype: 'FP32', data: [] },
     ]
     for (const input of cases) {
       const res = await app.request('/v2/models/mobilenetv2-int8/infer', json({ inputs: [input] }))
