@@ -360,10 +360,9 @@ async function driveOpenLoop(
   let errors = 0
   let inFlight = 0
   let peakInFlight = 0
-  let open = 0
   const idle: RawConnection[] = []
   const backlog: number[] = [] // scheduled times waiting for a connection
-  const all = new Set<RawConnection>()
+  const all = new Set<RawConnection>() // open connections
   let allAnswered: (() => void) | undefined
   const send = (connection: RawConnection, scheduled: number): void => {
     const sentAt = performance.now()
@@ -381,10 +380,7 @@ async function driveOpenLoop(
         }
       }
       const reusable = !(answer instanceof Error || answer.closed)
-      if (!reusable) {
-        all.delete(connection)
-        open--
-      }
+      if (!reusable) all.delete(connection)
       const next = backlog.shift()
       if (next !== undefined && reusable) {
         inFlight++
@@ -396,10 +392,9 @@ async function driveOpenLoop(
   }
   const fire = (scheduled: number): void => {
     let connection = idle.pop()
-    if (!connection && open < options.connections) {
+    if (!connection && all.size < options.connections) {
       connection = new RawConnection(server)
       all.add(connection)
-      open++
     }
     if (!connection) {
       backlog.push(scheduled)
