@@ -7,12 +7,14 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { ensureSystemNeeds } from './system-needs.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const out = path.join(root, '.artifacts', 'bench')
 // a filtered run (`pnpm bench --filter=x`) keeps the other workspaces' sections
 if (process.argv.length <= 2) rmSync(out, { recursive: true, force: true })
 mkdirSync(out, { recursive: true })
+ensureSystemNeeds('pnpm bench') // the preprocessing bench compares with Pillow
 
 const run = spawnSync(
   'pnpm',

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // `pnpm test`: runs every workspace's tests through turbo, then prints one summary line
 // "N passed, N failed" from the vitest JSON reports (CI reads that line; vitest's own is per package).
+// First it sets up what some suites need beyond Node and npm (scripts/system-needs.mjs).
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { ensureSystemNeeds } from './system-needs.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const REPORT = 'test-results.json'
@@ -22,6 +24,7 @@ function testedWorkspaces() {
   })
 }
 
+ensureSystemNeeds()
 const workspaces = testedWorkspaces()
 for (const dir of workspaces) rmSync(path.join(root, dir, REPORT), { force: true })
 

@@ -132,7 +132,7 @@ function startupTable(r: BenchResults): string[] {
     r.startup.filter((s) => s.cache === cache).map((s) => s.ms)
   const median = (v: number[]): number => [...v].sort((a, b) => a - b)[v.length >> 1] ?? NaN
   return [
-    'Our server (`dist/main.js`) with the demo ResNet-50 (no `MODEL_URI`), until `/readyz` answers ' +
+    'Our server (`dist/main.js`) with the demo ResNet-50 (`MODEL_URI=demo:resnet50`), until `/readyz` answers ' +
       '200 (model files ready, onnxruntime session open, warm-up run done), polled every 20 ms. Cold: ' +
       'an empty `MODEL_CACHE_DIR` (the model is generated and verified); warm: the same directory again.',
     '',

@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import path from 'node:path'
-import { ensureDemoBundle } from '@resnet/model-loader'
+import { DEMO_MODEL_URI, ensureDemoBundle } from '@resnet/model-loader'
 import { parseModelConfig } from '@resnet/preprocess'
 import type { ModelConfig } from '@resnet/preprocess'
 import { NODE_FLAGS } from '../src/launch.ts'
@@ -97,7 +97,7 @@ export interface ModelResult {
   readonly servers: ServerRun[]
 }
 
-/** One start of our server with the demo model (no MODEL_URI). */
+/** One start of our server with the demo model (MODEL_URI=demo:resnet50). */
 export interface StartupRun {
   readonly cache: 'cold' | 'warm'
   readonly ms: number
@@ -113,7 +113,7 @@ async function startupRuns(work: string): Promise<StartupRun[]> {
       const server = await ChildServer.start({
         label: `start-up, ${cache} cache`,
         ...OURS,
-        env: { MODEL_URI: undefined, MODEL_CACHE_DIR: cacheDir, LOG_LEVEL: 'warn' },
+        env: { MODEL_URI: DEMO_MODEL_URI, MODEL_CACHE_DIR: cacheDir, LOG_LEVEL: 'warn' },
         readyTimeoutMs: 120_000,
       })
       runs.push({ cache, ms: performance.now() - t })
@@ -145,8 +145,8 @@ export interface BenchResults {
 interface ModelCase {
   readonly key: string
   readonly title: string
-  /** MODEL_URI for our server; undefined: the generated demo model. */
-  readonly uri: string | undefined
+  /** MODEL_URI for our server. */
+  readonly uri: string
   readonly modelPath: string
   readonly labelsPath: string | undefined
   readonly config: ModelConfig
@@ -187,7 +187,7 @@ async function modelCases(cacheDir: string): Promise<ModelCase[]> {
     {
       key: 'resnet50',
       title: 'ResNet-50 fp32 (generated demo model)',
-      uri: undefined,
+      uri: DEMO_MODEL_URI,
       modelPath: demo.modelPath,
       labelsPath: demo.labelsPath,
       config: readConfig(demo.dir),

@@ -1,13 +1,14 @@
 /** Model URI -> warmed-up InferenceModel: fetch the bundle, read its config and labels, open it. */
 import { readFile } from 'node:fs/promises'
 import type { S3Client } from '@aws-sdk/client-s3'
-import { loadModel } from '@resnet/model-loader'
+import { DEMO_MODEL_URI, loadModel } from '@resnet/model-loader'
 import type { ModelBundle } from '@resnet/model-loader'
 import { parseModelConfig } from '@resnet/preprocess'
 import { createOnnxModel, parseLabels } from '@resnet/server'
 import type { InferenceModel } from '@resnet/server'
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
+import { DEFAULT_MODEL_DIR } from './default-model.js'
 
 const readJson = async (file: string | undefined): Promise<unknown> =>
   file === undefined ? {} : (JSON.parse(await readFile(file, 'utf8')) as unknown)
@@ -15,13 +16,21 @@ const readJson = async (file: string | undefined): Promise<unknown> =>
 const readLabels = async (file: string | undefined): Promise<string[]> =>
   file === undefined ? [] : parseLabels(await readFile(file, 'utf8'))
 
-function warnIfDemo(bundle: ModelBundle, logger: Logger): void {
-  if (!bundle.uri.startsWith('demo:')) return
-  logger.warn(
-    'MODEL_URI is not set: serving the generated DEMO ResNet-50 with random weights. ' +
-      'Its predictions are MEANINGLESS. To serve a real model, export it to ONNX, put it in S3 ' +
-      'and set MODEL_URI=s3://bucket/prefix/ (or a local path); see README.md.'
-  )
+/** Says which model serves when MODEL_URI names none of the user's own, loudly for the demo. */
+function announceBuiltIn(config: Config, bundle: ModelBundle, logger: Logger): void {
+  if (bundle.uri === DEMO_MODEL_URI) {
+    logger.warn(
+      `MODEL_URI=${DEMO_MODEL_URI}: serving the generated DEMO ResNet-50 with random weights. ` +
+        'Its predictions are MEANINGLESS (it is there for performance work). To serve a real ' +
+        'model, set MODEL_URI=s3://bucket/prefix/ (or a local path); see README.md.'
+    )
+  } else if (config.MODEL_URI === undefined) {
+    logger.info(
+      { dir: DEFAULT_MODEL_DIR },
+      'MODEL_URI is not set: serving the bundled MobileNetV2 int8 (ImageNet-1k). To serve your ' +
+        'own model, set MODEL_URI=s3://bucket/prefix/ (or a local path); see README.md.'
+    )
+  }
 }
 
 /** A loaded model and the bundle it came from (to tell a new version from the same one). */
@@ -33,7 +42,7 @@ export interface LoadedModel {
 /** Fetches the bundle named by the config: cheap (HEAD/List only) when the cache is current. */
 export function fetchBundle(config: Config, s3Client?: S3Client): Promise<ModelBundle> {
   return loadModel({
-    uri: config.MODEL_URI,
+    uri: config.MODEL_URI ?? DEFAULT_MODEL_DIR,
     cacheDir: config.MODEL_CACHE_DIR,
     ...(s3Client ? { s3Client } : {}),
   })
@@ -69,7 +78,7 @@ export async function openBundle(
 /** Loads and warms up the model named by the config; throws on any failure (the caller exits). */
 export async function loadServingModel(config: Config, logger: Logger): Promise<LoadedModel> {
   const bundle = await fetchBundle(config)
-  warnIfDemo(bundle, logger)
+  announceBuiltIn(config, bundle, logger)
   const { uri, version, sha256, downloadedBytes } = bundle
   logger.info({ uri, version, sha256, downloadedBytes }, 'model files ready')
   return { model: await openBundle(bundle, config, logger), bundle }

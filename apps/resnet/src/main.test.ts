@@ -218,8 +218,25 @@ describe('resnet server process', () => {
     expect(await app.stop()).toBe(0)
   })
 
-  it('starts the generated demo ResNet-50 when MODEL_URI is unset, and says it is meaningless', async () => {
+  it('serves the bundled MobileNetV2 when MODEL_URI is unset: the tutorial call answers tabby', async () => {
     const app = await start({ MODEL_CACHE_DIR: await tempDir() })
+    await app.waitReady()
+    expect(app.output()).toContain('serving the bundled MobileNetV2 int8')
+    const info = (await (await fetch(app.url)).json()) as { model: { name: string; demo: boolean } }
+    expect(info.model).toMatchObject({ name: 'mobilenetv2-int8', demo: false })
+    const { stdout } = await run('curl', [
+      '-s',
+      '-F',
+      `image=@${IMAGES_DIR}cat.jpg`,
+      `${app.url}/predict`,
+    ])
+    const [top1] = (JSON.parse(stdout) as { predictions: Prediction[] }).predictions
+    expect(top1).toMatchObject({ label: 'tabby', index: 281 })
+    expect(await app.stop()).toBe(0)
+  })
+
+  it('starts the generated demo ResNet-50 for MODEL_URI=demo:resnet50, and says it is meaningless', async () => {
+    const app = await start({ MODEL_URI: 'demo:resnet50', MODEL_CACHE_DIR: await tempDir() })
     await app.waitReady()
     expect(app.output()).toMatch(/DEMO ResNet-50.*MEANINGLESS/)
     const info = (await (await fetch(app.url)).json()) as { model: { name: string; demo: boolean } }
@@ -234,7 +251,7 @@ describe('resnet server process', () => {
   })
 
   it('exits 0 on SIGTERM while the model is still loading (no native crash)', async () => {
-    const app = await start({ MODEL_CACHE_DIR: await tempDir() })
+    const app = await start({ MODEL_URI: 'demo:resnet50', MODEL_CACHE_DIR: await tempDir() })
     while (!app.output().includes('listening'))
       await new Promise((resolve) => setTimeout(resolve, 10))
     expect(await app.stop('SIGTERM')).toBe(0)

@@ -137,24 +137,27 @@ async function loadRemote(
   }
 }
 
+/** The URI of the ResNet-50 this package generates itself (random weights, for performance work). */
+export const DEMO_MODEL_URI = 'demo:resnet50'
+
 /**
- * Loads the model bundle named by `options.uri` into the cache and returns where it is. A cached
+ * Loads the model bundle named by `options.uri` (unset or {@link DEMO_MODEL_URI}: the demo) into the cache and returns where it is. A cached
  * copy whose source version is unchanged is reused after a HEAD or List only. Call
  * `bundle.release()` when the bundle is no longer in use.
  * @example const bundle = await loadModel({ uri: 's3://models/resnet50/', cacheDir: '/tmp/models' })
  */
 export async function loadModel(options: LoadModelOptions): Promise<ModelBundle> {
-  if (options.uri === undefined || options.uri.trim() === '') {
+  const uri = options.uri?.trim() ?? ''
+  if (uri === '' || uri === DEMO_MODEL_URI) {
     const demo = await ensureDemoBundle(options.cacheDir)
-    const local = await loadLocal(demo.dir, 'demo:resnet50', { check: false })
+    const local = await loadLocal(demo.dir, DEMO_MODEL_URI, { check: false })
     return { ...local, name: 'demo-resnet50', origin: 'demo' }
   }
-  const parsed = parseModelUri(options.uri)
-  if (parsed.kind === 'local')
-    return loadLocal(parsed.path, options.uri, { sha256: options.sha256 })
+  const parsed = parseModelUri(uri)
+  if (parsed.kind === 'local') return loadLocal(parsed.path, uri, { sha256: options.sha256 })
   const location =
     parsed.kind === 's3-object' && options.versionId
       ? { ...parsed, versionId: options.versionId }
       : parsed
-  return loadRemote(options, location, options.uri)
+  return loadRemote(options, location, uri)
 }

@@ -5,7 +5,7 @@ import type { PartSettings } from './ranged-download.js'
 
 /** Options for {@link loadModel}. Only `cacheDir` is required. */
 export interface LoadModelOptions {
-  /** `s3://bucket/key.onnx[?versionId=...]`, `s3://bucket/prefix/`, `https://...`, a local path; unset: the demo. */
+  /** `s3://bucket/key.onnx[?versionId=...]`, `s3://bucket/prefix/`, `https://...`, a local path; unset or `demo:resnet50`: the demo. */
   readonly uri?: string | undefined
   /** Where downloaded (and generated) models are cached. */
   readonly cacheDir: string

@@ -18,7 +18,8 @@ import {
 const available = await imageAvailable()
 if (!available)
   console.warn(
-    `skipping container tests: podman or the image ${IMAGE} is not available (CI builds it)`
+    `skipped: the container tests need podman and the image ${IMAGE} (apt-get install podman; ` +
+      'build it with ../shared/tools/container-check.sh as .ci/run does)'
   )
 const names: string[] = []
 afterAll(() => removeContainers(...names))
@@ -56,6 +57,16 @@ describe.skipIf(!available)(`the container image ${IMAGE}`, () => {
     expect(stopped.exitCode).toBe(0)
     expect(stopped.seconds).toBeLessThan(10)
     expect(await containerLogs('resnet-smoke')).toContain('"msg":"stopped"')
+  })
+
+  it('serves the default bundle it carries when MODEL_URI is unset: the cat is a tabby', async () => {
+    const { url } = await launch('resnet-default', {})
+    const res = await predict(url, await readFile(`${IMAGES_DIR}cat.jpg`))
+    expect(res.status).toBe(200)
+    const body = (await res.json()) as { model: { name: string }; predictions: { label: string }[] }
+    expect(body.model.name).toBe('mobilenetv2-int8')
+    expect(body.predictions[0]?.label).toBe('tabby')
+    expect((await stopContainer('resnet-default')).exitCode).toBe(0)
   })
 
   it('pulls the demo ResNet-50 from S3 on 127.0.0.1: cold and warm cache start times', async () => {

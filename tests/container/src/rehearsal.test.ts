@@ -11,7 +11,8 @@ const haproxy = await promisify(execFile)('haproxy', ['-v']).then(
 const ready = haproxy && (await imageAvailable())
 if (!ready)
   console.warn(
-    `skipping the rehearsal: needs haproxy and the image ${IMAGE} (CI installs and builds both)`
+    `skipped: the rehearsal needs haproxy, podman and the image ${IMAGE} (apt-get install ` +
+      'haproxy podman; build it with ../shared/tools/container-check.sh as .ci/run does)'
   )
 
 describe.skipIf(!ready)('rolling restart and model version change behind HAProxy', () => {

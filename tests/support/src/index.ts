@@ -5,13 +5,13 @@ export {
   FIXTURES_DIR,
   IMAGES_DIR,
   MOBILENET_DIR,
-} from './fixtures.js'
-export { startLocalS3 } from './s3-server.js'
-export type { LocalS3 } from './s3-server.js'
-export { referencePhotos, referencePixels } from './reference.js'
-export { startCountingProxy } from './counting-proxy.js'
-export type { CountingProxy } from './counting-proxy.js'
-export { startFaultProxy } from './fault-proxy.js'
-export type { FaultProxy } from './fault-proxy.js'
-export { startFlakyProxy } from './flaky-proxy.js'
-export type { FlakyProxy, SeenRequest } from './flaky-proxy.js'
+} from './fixtures.ts'
+export { startLocalS3 } from './s3-server.ts'
+export type { LocalS3 } from './s3-server.ts'
+export { referencePhotos, referencePixels } from './reference.ts'
+export { startCountingProxy } from './counting-proxy.ts'
+export type { CountingProxy } from './counting-proxy.ts'
+export { startFaultProxy } from './fault-proxy.ts'
+export type { FaultProxy } from './fault-proxy.ts'
+export { startFlakyProxy } from './flaky-proxy.ts'
+export type { FlakyProxy, SeenRequest } from './flaky-proxy.ts'

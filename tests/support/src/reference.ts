@@ -1,7 +1,7 @@
 /** torchvision reference crops (made by scripts/torchvision-reference.py with Pillow). */
 import { readFile } from 'node:fs/promises'
 import sharp from 'sharp'
-import { expectedClasses } from './fixtures.js'
+import { expectedClasses } from './fixtures.ts'
 
 const REFERENCE_DIR = new URL('../reference/', import.meta.url)
 

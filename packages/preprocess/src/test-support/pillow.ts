@@ -1,5 +1,5 @@
 /** Runs scripts/torchvision-reference.py (Pillow + numpy, Debian's python3) on jobs, for tests. */
-import { execFile } from 'node:child_process'
+import { execFile, spawnSync } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -8,8 +8,12 @@ import { fileURLToPath } from 'node:url'
 const SCRIPT = fileURLToPath(
   new URL('../../../../scripts/torchvision-reference.py', import.meta.url)
 )
-/** Debian's interpreter, where python3-pil and python3-numpy are installed (CI installs them). */
+/** Debian's interpreter, where python3-pil and python3-numpy are installed (`pnpm test` does). */
 export const PYTHON = '/usr/bin/python3'
+
+/** Whether PYTHON has Pillow and numpy. */
+export const pillowAvailable: boolean =
+  spawnSync(PYTHON, ['-c', 'import PIL, numpy'], { stdio: 'ignore' }).status === 0
 
 /** One image through torchvision's transform with the given config.json `input`. */
 export interface PillowJob {
