@@ -1,0 +1,123 @@
+/**
+ * Classifiers as people export them, served without a config.json: variants of the fixture
+ * MobileNetV2 built in the test (test-support/model-variants.ts), each through the real server
+ * process, real HTTP and real onnxruntime.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { expectedClasses, IMAGES_DIR, referencePhotos } from '@resnet/test-support'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startApp } from './test-support/app-process.js'
+import { VARIANTS, writeHuggingFaceBundle, writeVariantBundle } from './test-support/model-variants.js'
+import type { VariantName } from './test-support/model-variants.js'
+import { acceptedTop1, referenceTop1 } from './test-support/reference-top1.js'
+import { steadyClients } from './test-support/steady-clients.js'
+
+const CLIENTS = 16
+/** The fixed-batch variants get the full 10 s; the others a shorter load phase (suite time). */
+const LOAD_MS: Partial<Record<string, number>> = { 'batch-1': 10_000, 'batch-4': 10_000 }
+const SHORT_LOAD_MS = 3_000
+
+/** What `GET /` must report for each variant: a few effective settings and their sources. */
+const EXPECTED: Record<string, Record<string, unknown>> = {
+  fp16: { 'input.dtype': ['float16', 'model'], 'output.activation': ['softmax', 'default'] },
+  'batch-1': { 'input.size': [[224, 224], 'model'] },
+  'batch-4': { 'input.size': [[224, 224], 'model'] },
+  nhwc: { 'input.layout': ['NHWC', 'model'] },
+  'uint8-nhwc-softmax': {
+    'input.layout': ['NHWC', 'model'],
+    'input.dtype': ['uint8', 'model'],
+    'output.activation': ['none', 'model'],
+  },
+  'nc11-output': { 'input.layout': ['NCHW', 'model'] },
+  'hugging-face': {
+    'input.size': [[224, 224], 'preprocessor_config.json'],
+    'input.resize': [256, 'preprocessor_config.json'],
+    'input.mean': [[0.485, 0.456, 0.406], 'preprocessor_config.json'],
+  },
+}
+
+interface Info {
+  model: { input: string; output: string; fixedBatchSize: number | null }
+  preprocessing: {
+    input: Record<string, unknown>
+    output: Record<string, unknown>
+    sources: Record<string, string>
+  }
+}
+
+let root: string
+let reference: Map<string, number>
+const photos = referencePhotos()
+
+beforeAll(async () => {
+  root = await mkdtemp(path.join(tmpdir(), 'resnet-variants-'))
+  reference = await referenceTop1(photos)
+})
+afterAll(() => rm(root, { recursive: true, force: true }))
+
+const valueOf = (info: Info, key: string): unknown => {
+  const [group, field] = key.split('.') as ['input' | 'output', string]
+  if (key === 'input.size') return [info.preprocessing.input.height, info.preprocessing.input.width]
+  return info.preprocessing[group][field]
+}
+
+const variants = [...(Object.keys(VARIANTS) as VariantName[]), 'hugging-face' as const]
+
+describe('exports served without a config.json', () => {
+  for (const name of variants) {
+    it(`${name}: ready, an accepted top-1 on every photo, ${CLIENTS} clients with no 5xx`, async () => {
+      const dir = path.join(root, name)
+      if (name === 'hugging-face') await writeHuggingFaceBundle(dir)
+      else await writeVariantBundle(name, dir)
+      const app = await startApp({
+        MODEL_URI: dir,
+        MODEL_CACHE_DIR: path.join(root, 'cache'),
+        INFERENCE_THREADS: '2',
+        LOG_LEVEL: 'info',
+      })
+      try {
+        await app.waitReady()
+        const info = (await (await fetch(`${app.url}/`)).json()) as Info
+        for (const [key, [value, source]] of Object.entries(EXPECTED[name]!) as [
+          string,
+          [unknown, string],
+        ][]) {
+          expect(valueOf(info, key), key).toEqual(value)
+          expect(info.preprocessing.sources[key], key).toBe(source)
+        }
+        if (name.startsWith('batch-')) expect(info.model.fixedBatchSize).toBe(Number(name.slice(6)))
+        const logged = app.logs().find((l) => l.preprocessing !== undefined)
+        expect(logged?.preprocessing).toMatchObject({ 'input.layout': expect.stringMatching(/\(/) })
+
+        const images: Uint8Array[] = []
+        for (const photo of photos) {
+          const bytes = await readFile(IMAGES_DIR + photo)
+          images.push(bytes)
+          const res = await fetch(`${app.url}/predict`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/octet-stream' },
+            body: bytes,
+          })
+          expect(res.status, photo).toBe(200)
+          const { predictions } = (await res.json()) as {
+            predictions: { index: number; score: number }[]
+          }
+          const accepted = acceptedTop1(expectedClasses()[photo] ?? [], reference.get(photo))
+          expect(accepted, `${name} ${photo}`).toContain(predictions[0]?.index)
+          const total = predictions.reduce((sum, p) => sum + p.score, 0)
+          expect(total).toBeLessThanOrEqual(1 + 1e-6) // probabilities, softmax applied once
+        }
+
+        const load = await steadyClients(app.url, images, CLIENTS, LOAD_MS[name] ?? SHORT_LOAD_MS)
+        const errors = Object.entries(load.byStatus).filter(([status]) => Number(status) >= 500)
+        expect(errors, load.failures.join('\n')).toEqual([])
+        expect(load.byStatus[200]).toBe(load.sent)
+        expect(app.output()).not.toMatch(/invalid dimensions|"level":50/)
+      } finally {
+        await app.stop()
+      }
+    })
+  }
+})
