@@ -18,9 +18,7 @@ const EXPECTED = 'expected.json'
 const RECORDED_TOP_K = 5
 
 const readImages = (dir: string, names: readonly string[]): Promise<SelfTestImage[]> =>
-  Promise.all(
-    names.map(async (name) => ({ name, bytes: await readFile(path.join(dir, name)) }))
-  )
+  Promise.all(names.map(async (name) => ({ name, bytes: await readFile(path.join(dir, name)) })))
 
 /**
  * Runs the bundle's self-test through the serving path; resolves with the number of images
@@ -43,7 +41,11 @@ export async function runBundleSelfTest(
     })
   ) as SelfTestExpectations
   const images = await readImages(dir, Object.keys(expected.images))
-  const differences = selfTestDifferences(expected, images, await scoreImages(model, images, decoder))
+  const differences = selfTestDifferences(
+    expected,
+    images,
+    await scoreImages(model, images, decoder)
+  )
   if (differences.length > 0) {
     throw new Error(
       `Self-test failed (${differences.length} differences; see README, "Self-test"):\n` +

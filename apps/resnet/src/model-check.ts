@@ -24,12 +24,18 @@ const model = await openModel(bundle, config)
 try {
   const out = (s: string): boolean => process.stdout.write(`${s}\n`)
   out(`model ${model.info.name} ${model.info.version} (sha256 ${model.info.sha256})`)
-  out(`input "${model.info.inputName}", output "${model.info.outputName}", ${model.info.classes} classes`)
+  out(
+    `input "${model.info.inputName}", output "${model.info.outputName}", ${model.info.classes} classes`
+  )
   out(`fixed batch size: ${model.info.fixedBatchSize ?? 'none (dynamic)'}`)
   out('effective preprocessing (value and source):')
-  for (const [key, value] of Object.entries(describeConfig(model.config))) out(`  ${key} = ${value}`)
+  for (const [key, value] of Object.entries(describeConfig(model.config)))
+    out(`  ${key} = ${value}`)
   if (images.length > 0) {
-    const local = await stat(uri).then((s) => s.isDirectory(), () => false)
+    const local = await stat(uri).then(
+      (s) => s.isDirectory(),
+      () => false
+    )
     const outDir = path.resolve(local ? path.join(uri, 'selftest') : 'selftest')
     const written = await writeSelfTest(model, images, outDir, inProcessDecoder)
     for (const [name, { top }] of Object.entries(written.images)) {

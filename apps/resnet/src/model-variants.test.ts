@@ -9,7 +9,11 @@ import path from 'node:path'
 import { expectedClasses, IMAGES_DIR, referencePhotos } from '@resnet/test-support'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startApp } from './test-support/app-process.js'
-import { VARIANTS, writeHuggingFaceBundle, writeVariantBundle } from './test-support/model-variants.js'
+import {
+  VARIANTS,
+  writeHuggingFaceBundle,
+  writeVariantBundle,
+} from './test-support/model-variants.js'
 import type { VariantName } from './test-support/model-variants.js'
 import { acceptedTop1, referenceTop1 } from './test-support/reference-top1.js'
 import { steadyClients } from './test-support/steady-clients.js'
@@ -88,8 +92,14 @@ describe('exports served without a config.json', () => {
           expect(info.preprocessing.sources[key], key).toBe(source)
         }
         if (name.startsWith('batch-')) expect(info.model.fixedBatchSize).toBe(Number(name.slice(6)))
+        // the start log line names each value's source, e.g. "input.layout": "\"NHWC\" (model)"
         const logged = app.logs().find((l) => l.preprocessing !== undefined)
-        expect(logged?.preprocessing).toMatchObject({ 'input.layout': expect.stringMatching(/\(/) })
+        const layout = (logged?.preprocessing as Record<string, string> | undefined)?.[
+          'input.layout'
+        ]
+        expect(layout).toBe(
+          `"${String(info.preprocessing.input.layout)}" (${info.preprocessing.sources['input.layout']})`
+        )
 
         const images: Uint8Array[] = []
         for (const photo of photos) {

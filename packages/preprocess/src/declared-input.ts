@@ -25,9 +25,7 @@ const fixed = (dim: number | string | undefined): dim is number =>
  * // { layout: 'NHWC', size: [299, 299], dtype: 'uint8' }
  */
 export function inputFromModel(declared: DeclaredInput): InputFromModel {
-  const dtype = DTYPES.has(declared.type)
-    ? (declared.type as InputFromModel['dtype'])
-    : undefined
+  const dtype = DTYPES.has(declared.type) ? (declared.type as InputFromModel['dtype']) : undefined
   const [, d1, d2, d3] = declared.shape
   if (declared.shape.length !== 4) return dtype ? { dtype } : {}
   const layout = d1 === 3 ? 'NCHW' : d3 === 3 ? 'NHWC' : undefined

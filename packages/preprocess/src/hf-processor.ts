@@ -17,7 +17,8 @@ function sizeOf(value: unknown): { hw?: [number, number]; shortest?: number } {
   if (typeof value === 'number') return { hw: [value, value] }
   const v = record(value)
   if (!v) return {}
-  if (typeof v.height === 'number' && typeof v.width === 'number') return { hw: [v.height, v.width] }
+  if (typeof v.height === 'number' && typeof v.width === 'number')
+    return { hw: [v.height, v.width] }
   if (typeof v.shortest_edge === 'number') return { shortest: v.shortest_edge }
   return {}
 }
@@ -63,7 +64,9 @@ export function configFromImageProcessor(json: unknown): { input: Json } {
     const filter = RESAMPLE[p.resample]
     if (!filter) {
       const name = PIL_NAMES[p.resample] ?? 'unknown'
-      throw refuse(`resample ${p.resample} (${name}) is not supported; use 2 (bilinear) or 3 (bicubic)`)
+      throw refuse(
+        `resample ${p.resample} (${name}) is not supported; use 2 (bilinear) or 3 (bicubic)`
+      )
     }
     input.interpolation = filter
   }
@@ -74,7 +77,7 @@ export function configFromImageProcessor(json: unknown): { input: Json } {
 export function labelsFromId2Label(json: unknown): string[] | undefined {
   const map = record(record(json)?.id2label)
   if (!map) return undefined
-  const labels: string[] = []
+  const labels: (string | undefined)[] = []
   for (const [id, label] of Object.entries(map)) labels[Number(id)] = String(label)
   return Array.from(labels, (label, i) => label ?? `class_${i}`)
 }

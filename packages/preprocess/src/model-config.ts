@@ -40,11 +40,7 @@ export interface InputSpec {
  * Keras preset named there, or the built-in (torchvision) default.
  */
 export type ConfigSource =
-  | 'model'
-  | 'config.json'
-  | 'preprocessor_config.json'
-  | `preset ${KerasPreset}`
-  | 'default'
+  'model' | 'config.json' | 'preprocessor_config.json' | `preset ${KerasPreset}` | 'default'
 
 /** A validated, complete model config with every default filled in. */
 export interface ModelConfig {
@@ -109,7 +105,8 @@ function complete(
 ): ModelConfig {
   const problems = crossFieldProblems(rawInput, parsed.input)
   if (problems.length > 0) throw invalid(problems)
-  const { size, resize, preset: _preset, ...rest } = parsed.input
+  const { size, resize, ...rest } = parsed.input
+  delete rest.preset // its fields were filled in by fillInput; the spec has no preset
   const [height, width] = typeof size === 'number' ? [size, size] : size
   // torchvision's classification presets resize to crop / 0.875 (224 -> 256).
   const shorter = resize ?? Math.round(Math.min(height, width) / 0.875)

@@ -178,10 +178,16 @@ function scoresOf(out: ort.Tensor): Float32Array<ArrayBuffer> {
   const data = out.data as Uint16Array | Float32Array
   if (!(data instanceof Uint16Array)) return Float32Array.from(data)
   if (typeof float16Array !== 'function') throw new Error('float16 outputs need Float16Array')
-  return Float32Array.from(new (float16Array as Float16Ctor)(data.buffer, data.byteOffset, data.length))
+  return Float32Array.from(
+    new (float16Array as Float16Ctor)(data.buffer, data.byteOffset, data.length)
+  )
 }
 
-type Float16Ctor = new (buffer: ArrayBufferLike, offset: number, length: number) => ArrayLike<number>
+type Float16Ctor = new (
+  buffer: ArrayBufferLike,
+  offset: number,
+  length: number
+) => ArrayLike<number>
 
 async function main(): Promise<void> {
   const before = threadIds()

@@ -56,7 +56,8 @@ export function checkInput(config: ModelConfig, input: SessionInput): void {
       `Model input "${input.name}" is ${input.type} but the config says input.dtype=${dtype}`
     )
   }
-  const [h, w] = layout === 'NCHW' ? [input.shape[2], input.shape[3]] : [input.shape[1], input.shape[2]]
+  const [h, w] =
+    layout === 'NCHW' ? [input.shape[2], input.shape[3]] : [input.shape[1], input.shape[2]]
   if (config.sources['input.size'] === 'default' && (!fixed(h) || !fixed(w))) {
     throw new Error(
       `Model input ${describe(input)} has a dynamic height or width: set input.size ` +
@@ -76,9 +77,7 @@ export function checkInput(config: ModelConfig, input: SessionInput): void {
 
 /** Whether an output's shape is class scores: [N,C], [N,C,1,1], or [1,C] / [C] (fixed batch). */
 const isScores = (shape: readonly (number | string)[]): boolean =>
-  shape.length >= 1 &&
-  shape.length <= 4 &&
-  shape.slice(2).every((dim) => dim === 1 || !fixed(dim))
+  shape.length >= 1 && shape.length <= 4 && shape.slice(2).every((dim) => dim === 1 || !fixed(dim))
 
 /** The scores output: the one named in the config, else the only float32/float16 tensor. */
 export function chooseOutput(outputs: readonly SessionInput[], name?: string): SessionInput {

@@ -2,8 +2,8 @@
 import { availableParallelism } from 'node:os'
 import { allocateBatch } from '@resnet/preprocess'
 import type { BatchTensor, DeclaredInput, ModelConfig } from '@resnet/preprocess'
-import type { ImagesRun, InferenceModel, ModelInfo } from './model.js'
 import { checkInput, chooseInput, chooseOutput, fixedBatchSize } from './model-io.js'
+import type { ImagesRun, InferenceModel, ModelInfo } from './model.js'
 import { softmax } from './top-k.js'
 import { WorkerSession } from './worker-session.js'
 
@@ -73,8 +73,7 @@ export async function createOnnxModel(options: OnnxModelOptions): Promise<Infere
 
 async function serve(session: WorkerSession, options: OnnxModelOptions): Promise<InferenceModel> {
   const declared = chooseInput(session.inputs)
-  const given =
-    typeof options.config === 'function' ? options.config(declared) : options.config
+  const given = typeof options.config === 'function' ? options.config(declared) : options.config
   if (given.input.name !== undefined && given.input.name !== declared.name) {
     throw new Error(
       `Model has no input "${given.input.name}" (it has "${declared.name}"); fix input.name`

@@ -40,7 +40,9 @@ export async function scoreImages(
   const batcher = new Batcher(model, { maxBatchSize: 8, maxQueue: Math.max(1, images.length) })
   const results: Prediction[][] = []
   for (const image of images) {
-    const { results: [ranked] } = await predictImages([image.bytes], batcher, {
+    const {
+      results: [ranked],
+    } = await predictImages([image.bytes], batcher, {
       topK: model.info.classes,
       limits: DEFAULT_DECODE_LIMITS,
       deadline: Date.now() + 60_000,

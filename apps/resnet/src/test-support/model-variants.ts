@@ -21,7 +21,10 @@ const image = (elemType: ValueInfoSpec['elemType'], shape: (string | number)[]):
   shape,
   elemType,
 })
-const scores = (elemType: ValueInfoSpec['elemType'], shape: (string | number)[]): ValueInfoSpec => ({
+const scores = (
+  elemType: ValueInfoSpec['elemType'],
+  shape: (string | number)[]
+): ValueInfoSpec => ({
   name: 'scores',
   shape,
   elemType,
@@ -140,7 +143,10 @@ export async function writeHuggingFaceBundle(dir: string): Promise<string> {
   const labels = await fixtureLabels()
   const id2label = Object.fromEntries(labels.map((label, i) => [String(i), label]))
   const label2id = Object.fromEntries(labels.map((label, i) => [label, i]))
-  const config = { architectures: ['MobileNetV2ForImageClassification'], model_type: 'mobilenet_v2' }
+  const config = {
+    architectures: ['MobileNetV2ForImageClassification'],
+    model_type: 'mobilenet_v2',
+  }
   await writeJson(path.join(dir, 'config.json'), { ...config, id2label, label2id })
   await writeJson(path.join(dir, 'preprocessor_config.json'), {
     image_processor_type: 'MobileNetV2ImageProcessor',
