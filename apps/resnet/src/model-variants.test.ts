@@ -91,7 +91,29 @@ describe('exports served without a config.json', () => {
           expect(valueOf(info, key), key).toEqual(value)
           expect(info.preprocessing.sources[key], key).toBe(source)
         }
-        if (name.startsWith('batch-')) expect(info.model.fixedBatchSize).toBe(Number(name.slice(6)))
+        if (name.startsWith('batch-')) {
+          const fixed = Number(name.slice(6))
+          expect(info.model.fixedBatchSize).toBe(fixed)
+          // a v2 tensor client's batch of another size is split and padded to the fixed one
+          const n = fixed + 1
+          const res = await fetch(`${app.url}/v2/models/${name}/infer`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({
+              inputs: [
+                {
+                  name: 'input',
+                  shape: [n, 3, 224, 224],
+                  datatype: 'FP32',
+                  data: new Array<number>(n * 3 * 224 * 224).fill(0),
+                },
+              ],
+            }),
+          })
+          expect(res.status).toBe(200)
+          const { outputs } = (await res.json()) as { outputs: { shape: number[] }[] }
+          expect(outputs[0]?.shape).toEqual([n, 1000])
+        }
         // the start log line names each value's source, e.g. "input.layout": "\"NHWC\" (model)"
         const logged = app.logs().find((l) => l.preprocessing !== undefined)
         const layout = (logged?.preprocessing as Record<string, string> | undefined)?.[
