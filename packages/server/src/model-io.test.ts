@@ -27,8 +27,12 @@ describe('chooseInput', () => {
 describe('checkInput', () => {
   it('refuses a dynamic height/width unless the config sets input.size', () => {
     const dynamic = { ...image, shape: ['N', 3, 'H', 'W'] }
-    expect(() => checkInput(parseModelConfig({}), dynamic)).toThrow(/set input\.size/)
-    expect(() => checkInput(parseModelConfig({ input: { size: 256 } }), dynamic)).not.toThrow()
+    expect(() => {
+      checkInput(parseModelConfig({}), dynamic)
+    }).toThrow(/set input\.size/)
+    expect(() => {
+      checkInput(parseModelConfig({ input: { size: 256 } }), dynamic)
+    }).not.toThrow()
   })
 })
 
