@@ -2,7 +2,7 @@
  * `pnpm --filter resnet model:check <uri> [images...]`: prints the effective preprocessing of a
  * bundle (and where each value came from), runs the images through the serving path, prints
  * their top-5 and writes them with `expected.json` as the bundle's self-test: into the bundle's
- * `selftest/` for a local directory, else into `./selftest/` (to upload beside the model).
+ * `selftest/` for a local directory, else into `./selftest/`.
  */
 import { stat } from 'node:fs/promises'
 import path from 'node:path'
