@@ -35,6 +35,13 @@ describe('configFromImageProcessor', () => {
     expect(input).toEqual({ size: [384, 384], crop: 'none', interpolation: 'bilinear' })
   })
 
+  it("maps ConvNeXt's crop_pct: shorter side to shortest_edge / crop_pct, then the crop", () => {
+    const { input } = configFromImageProcessor({ size: { shortest_edge: 224 }, crop_pct: 0.875 })
+    expect(input).toEqual({ size: 224, crop: 'center', resize: 256 })
+    const large = configFromImageProcessor({ size: { shortest_edge: 384 }, crop_pct: 0.875 })
+    expect(large.input).toEqual({ size: 384, crop: 'none' })
+  })
+
   it('turns do_rescale / do_normalize off into scale 1 and mean 0 / std 1', () => {
     const { input } = configFromImageProcessor({ do_rescale: false, do_normalize: false })
     expect(input).toEqual({ scale: 1, mean: [0, 0, 0], std: [1, 1, 1] })

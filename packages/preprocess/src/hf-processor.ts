@@ -27,7 +27,8 @@ const refuse = (message: string): PreprocessError =>
   new PreprocessError('INVALID_MODEL_CONFIG', `preprocessor_config.json: ${message}`)
 
 /**
- * Maps `do_resize`/`size` (`shortest_edge` or `height`/`width`), `do_center_crop`/`crop_size`,
+ * Maps `do_resize`/`size` (`shortest_edge` or `height`/`width`), `do_center_crop`/`crop_size`
+ * (or ConvNeXt's `crop_pct`),
  * `do_rescale`/`rescale_factor`, `do_normalize`/`image_mean`/`image_std` and `resample` to a
  * config.json object. What the processor leaves out is left to the model and the defaults.
  * @example configFromImageProcessor({ size: { shortest_edge: 256 }, crop_size: 224 })
@@ -48,6 +49,12 @@ export function configFromImageProcessor(json: unknown): { input: Json } {
   } else if (size.hw) {
     input.size = size.hw
     input.crop = 'none'
+  } else if (size.shortest !== undefined && typeof p.crop_pct === 'number' && p.crop_pct > 0) {
+    // ConvNeXt: below 384, shorter side to shortest_edge / crop_pct, then a centre crop of
+    // shortest_edge; from 384 up, a straight resize to shortest_edge x shortest_edge
+    input.size = size.shortest
+    input.crop = size.shortest < 384 ? 'center' : 'none'
+    if (size.shortest < 384) input.resize = Math.floor(size.shortest / p.crop_pct)
   } else if (size.shortest !== undefined) {
     input.size = size.shortest // a square crop of the shortest edge
   }
