@@ -10,8 +10,10 @@ import { expectedClasses, IMAGES_DIR, referencePhotos } from '@resnet/test-suppo
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startApp } from './test-support/app-process.js'
 import {
+  KERAS_VARIANTS,
   VARIANTS,
   writeHuggingFaceBundle,
+  writeKerasBundle,
   writeVariantBundle,
 } from './test-support/model-variants.js'
 import type { VariantName } from './test-support/model-variants.js'
@@ -65,6 +67,29 @@ const valueOf = (info: Info, key: string): unknown => {
   const [group, field] = key.split('.') as ['input' | 'output', string]
   if (key === 'input.size') return [info.preprocessing.input.height, info.preprocessing.input.width]
   return info.preprocessing[group][field]
+}
+
+/** Posts every fixture photo; each top-1 must be accepted. Resolves with the photos' bytes. */
+async function expectAcceptedTop1(url: string, name: string): Promise<Uint8Array[]> {
+  const images: Uint8Array[] = []
+  for (const photo of photos) {
+    const bytes = await readFile(IMAGES_DIR + photo)
+    images.push(bytes)
+    const res = await fetch(`${url}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: bytes,
+    })
+    expect(res.status, photo).toBe(200)
+    const { predictions } = (await res.json()) as {
+      predictions: { index: number; score: number }[]
+    }
+    const accepted = acceptedTop1(expectedClasses()[photo] ?? [], reference.get(photo))
+    expect(accepted, `${name} ${photo}`).toContain(predictions[0]?.index)
+    const total = predictions.reduce((sum, p) => sum + p.score, 0)
+    expect(total).toBeLessThanOrEqual(1 + 1e-6) // probabilities, softmax applied once
+  }
+  return images
 }
 
 const variants = [...(Object.keys(VARIANTS) as VariantName[]), 'hugging-face' as const]
@@ -123,30 +148,39 @@ describe('exports served without a config.json', () => {
           `"${String(info.preprocessing.input.layout)}" (${info.preprocessing.sources['input.layout']})`
         )
 
-        const images: Uint8Array[] = []
-        for (const photo of photos) {
-          const bytes = await readFile(IMAGES_DIR + photo)
-          images.push(bytes)
-          const res = await fetch(`${app.url}/predict`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/octet-stream' },
-            body: bytes,
-          })
-          expect(res.status, photo).toBe(200)
-          const { predictions } = (await res.json()) as {
-            predictions: { index: number; score: number }[]
-          }
-          const accepted = acceptedTop1(expectedClasses()[photo] ?? [], reference.get(photo))
-          expect(accepted, `${name} ${photo}`).toContain(predictions[0]?.index)
-          const total = predictions.reduce((sum, p) => sum + p.score, 0)
-          expect(total).toBeLessThanOrEqual(1 + 1e-6) // probabilities, softmax applied once
-        }
+        const images = await expectAcceptedTop1(app.url, name)
 
         const load = await steadyClients(app.url, images, CLIENTS, LOAD_MS[name] ?? SHORT_LOAD_MS)
         const errors = Object.entries(load.byStatus).filter(([status]) => Number(status) >= 500)
         expect(errors, load.failures.join('\n')).toEqual([])
         expect(load.byStatus[200]).toBe(load.sent)
         expect(app.output()).not.toMatch(/invalid dimensions|"level":50/)
+      } finally {
+        await app.stop()
+      }
+    })
+  }
+})
+
+describe('Keras exports with a preset in config.json', () => {
+  for (const name of Object.keys(KERAS_VARIANTS) as (keyof typeof KERAS_VARIANTS)[]) {
+    it(`${name}: NHWC from the model, pixels from the preset, an accepted top-1 on every photo`, async () => {
+      const dir = await writeKerasBundle(name, path.join(root, name))
+      const app = await startApp({
+        MODEL_URI: dir,
+        MODEL_CACHE_DIR: path.join(root, 'cache'),
+        INFERENCE_THREADS: '2',
+      })
+      try {
+        await app.waitReady()
+        const info = (await (await fetch(`${app.url}/`)).json()) as Info
+        const preset = KERAS_VARIANTS[name].config.input.preset
+        expect(info.preprocessing.sources).toMatchObject({
+          'input.layout': 'model',
+          'input.mean': `preset ${preset}`,
+          'input.colorOrder': `preset ${preset}`,
+        })
+        await expectAcceptedTop1(app.url, name)
       } finally {
         await app.stop()
       }

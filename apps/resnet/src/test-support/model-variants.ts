@@ -111,6 +111,70 @@ export const VARIANTS = {
 /** A variant's name. */
 export type VariantName = keyof typeof VARIANTS
 
+/** Keras `preprocess_input` modes as the fixture would see them, via ImageNet's mean/std. */
+const CAFFE_MEAN_RGB = [123.68, 116.779, 103.939]
+/** 1x1 convolution weights [out, in, 1, 1] that swap channels 0 and 2 (BGR <-> RGB). */
+const SWAP_RB = {
+  name: 'swap_rb',
+  dims: [3, 3, 1, 1],
+  data: Float32Array.from([0, 0, 1, 0, 1, 0, 1, 0, 0]),
+}
+
+/**
+ * Models exported from Keras (NHWC float) that expect a Keras preprocessing mode, each with the
+ * config.json that names its preset: the graph turns the preset's pixels back into what the
+ * fixture was trained on, so only the right preset gives the fixture's answers.
+ */
+export const KERAS_VARIANTS = {
+  /** x / 127.5 - 1 in, so x = (t + 1) * 127.5. */
+  'keras-tf': {
+    config: { input: { preset: 'tf' } },
+    wrap: {
+      inputs: [image(FLOAT, NHWC)],
+      pre: [
+        toNchw('image', 'nchw'),
+        { name: 'scale', opType: 'Mul', inputs: ['nchw', 'mul'], outputs: ['scaled'] },
+        { name: 'shift', opType: 'Add', inputs: ['scaled', 'add'], outputs: ['input'] },
+      ],
+      initializers: [
+        perChannel('mul', (c) => 127.5 / (255 * IMAGENET_STD[c]!)),
+        perChannel('add', (c) => (127.5 / 255 - IMAGENET_MEAN[c]!) / IMAGENET_STD[c]!),
+      ],
+    },
+  },
+  /** BGR, 0..255 minus the caffe means in. */
+  'keras-caffe': {
+    config: { input: { preset: 'caffe' } },
+    wrap: {
+      inputs: [image(FLOAT, NHWC)],
+      pre: [
+        toNchw('image', 'bgr'),
+        { name: 'to_rgb', opType: 'Conv', inputs: ['bgr', 'swap_rb'], outputs: ['rgb'] },
+        { name: 'scale', opType: 'Mul', inputs: ['rgb', 'mul'], outputs: ['scaled'] },
+        { name: 'shift', opType: 'Add', inputs: ['scaled', 'add'], outputs: ['input'] },
+      ],
+      initializers: [
+        SWAP_RB,
+        perChannel('mul', (c) => 1 / (255 * IMAGENET_STD[c]!)),
+        perChannel('add', (c) => (CAFFE_MEAN_RGB[c]! / 255 - IMAGENET_MEAN[c]!) / IMAGENET_STD[c]!),
+      ],
+    },
+  },
+} satisfies Record<string, { config: object; wrap: GraphWrap }>
+
+/** Writes a Keras variant with its config.json; returns `dir`. */
+export async function writeKerasBundle(
+  name: keyof typeof KERAS_VARIANTS,
+  dir: string
+): Promise<string> {
+  await mkdir(dir, { recursive: true })
+  const { wrap, config } = KERAS_VARIANTS[name]
+  await writeFile(path.join(dir, 'model.onnx'), wrapGraph(await fixtureModel(), wrap))
+  await copyFile(path.join(MOBILENET_DIR, 'labels.txt'), path.join(dir, 'labels.txt'))
+  await writeJson(path.join(dir, 'config.json'), config)
+  return dir
+}
+
 const fixtureModel = (): Promise<Buffer> => readFile(path.join(MOBILENET_DIR, 'model.onnx'))
 
 /** Writes `dir/model.onnx` (the wrapped fixture) and the fixture's labels.txt; returns `dir`. */
