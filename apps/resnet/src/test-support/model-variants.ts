@@ -49,6 +49,27 @@ const perChannel = (name: string, values: (c: number) => number) => ({
   data: Float32Array.from([0, 1, 2], values),
 })
 
+/**
+ * `x * mul[c] + add[c]` per channel from `from` (NCHW) into the fixture's input: turns another
+ * pixel convention into the normalised pixels the fixture was trained on.
+ */
+const affineToInput = (
+  from: string,
+  mul: (c: number) => number,
+  add: (c: number) => number
+): Required<Pick<GraphWrap, 'pre' | 'initializers'>> => ({
+  pre: [
+    { name: 'scale', opType: 'Mul', inputs: [from, 'mul'], outputs: ['scaled'] },
+    { name: 'shift', opType: 'Add', inputs: ['scaled', 'add'], outputs: ['input'] },
+  ],
+  initializers: [perChannel('mul', mul), perChannel('add', add)],
+})
+const torchvisionFrom255 = affineToInput(
+  'pixels_nchw',
+  (c) => 1 / (255 * IMAGENET_STD[c]!),
+  (c) => -IMAGENET_MEAN[c]! / IMAGENET_STD[c]!
+)
+
 /** How each variant wraps the fixture model (original input "input", output "output"). */
 export const VARIANTS = {
   /** float16 input and output, as fp16 conversion tools write them. */
@@ -75,13 +96,9 @@ export const VARIANTS = {
     pre: [
       cast('image', 'pixels', FLOAT),
       toNchw('pixels', 'pixels_nchw'),
-      { name: 'scale', opType: 'Mul', inputs: ['pixels_nchw', 'mul'], outputs: ['scaled'] },
-      { name: 'shift', opType: 'Add', inputs: ['scaled', 'add'], outputs: ['input'] },
+      ...torchvisionFrom255.pre,
     ],
-    initializers: [
-      perChannel('mul', (c) => 1 / (255 * IMAGENET_STD[c]!)),
-      perChannel('add', (c) => -IMAGENET_MEAN[c]! / IMAGENET_STD[c]!),
-    ],
+    initializers: torchvisionFrom255.initializers,
     post: [
       {
         name: 'softmax',
@@ -113,6 +130,16 @@ export type VariantName = keyof typeof VARIANTS
 
 /** Keras `preprocess_input` modes as the fixture would see them, via ImageNet's mean/std. */
 const CAFFE_MEAN_RGB = [123.68, 116.779, 103.939]
+const kerasTf = affineToInput(
+  'nchw',
+  (c) => 127.5 / (255 * IMAGENET_STD[c]!),
+  (c) => (127.5 / 255 - IMAGENET_MEAN[c]!) / IMAGENET_STD[c]!
+)
+const kerasCaffe = affineToInput(
+  'rgb',
+  (c) => 1 / (255 * IMAGENET_STD[c]!),
+  (c) => (CAFFE_MEAN_RGB[c]! / 255 - IMAGENET_MEAN[c]!) / IMAGENET_STD[c]!
+)
 /** 1x1 convolution weights [out, in, 1, 1] that swap channels 0 and 2 (BGR <-> RGB). */
 const SWAP_RB = {
   name: 'swap_rb',
@@ -131,15 +158,8 @@ export const KERAS_VARIANTS = {
     config: { input: { preset: 'tf' } },
     wrap: {
       inputs: [image(FLOAT, NHWC)],
-      pre: [
-        toNchw('image', 'nchw'),
-        { name: 'scale', opType: 'Mul', inputs: ['nchw', 'mul'], outputs: ['scaled'] },
-        { name: 'shift', opType: 'Add', inputs: ['scaled', 'add'], outputs: ['input'] },
-      ],
-      initializers: [
-        perChannel('mul', (c) => 127.5 / (255 * IMAGENET_STD[c]!)),
-        perChannel('add', (c) => (127.5 / 255 - IMAGENET_MEAN[c]!) / IMAGENET_STD[c]!),
-      ],
+      pre: [toNchw('image', 'nchw'), ...kerasTf.pre],
+      initializers: kerasTf.initializers,
     },
   },
   /** BGR, 0..255 minus the caffe means in. */
@@ -150,14 +170,9 @@ export const KERAS_VARIANTS = {
       pre: [
         toNchw('image', 'bgr'),
         { name: 'to_rgb', opType: 'Conv', inputs: ['bgr', 'swap_rb'], outputs: ['rgb'] },
-        { name: 'scale', opType: 'Mul', inputs: ['rgb', 'mul'], outputs: ['scaled'] },
-        { name: 'shift', opType: 'Add', inputs: ['scaled', 'add'], outputs: ['input'] },
+        ...kerasCaffe.pre,
       ],
-      initializers: [
-        SWAP_RB,
-        perChannel('mul', (c) => 1 / (255 * IMAGENET_STD[c]!)),
-        perChannel('add', (c) => (CAFFE_MEAN_RGB[c]! / 255 - IMAGENET_MEAN[c]!) / IMAGENET_STD[c]!),
-      ],
+      initializers: [SWAP_RB, ...kerasCaffe.initializers],
     },
   },
 } satisfies Record<string, { config: object; wrap: GraphWrap }>
