@@ -1,20 +1,15 @@
 /** Model URI -> warmed-up InferenceModel: fetch the bundle, read its config and labels, open it. */
-import { readFile } from 'node:fs/promises'
 import type { S3Client } from '@aws-sdk/client-s3'
 import { DEMO_MODEL_URI, loadModel } from '@resnet/model-loader'
 import type { ModelBundle } from '@resnet/model-loader'
-import { parseModelConfig } from '@resnet/preprocess'
-import { createOnnxModel, parseLabels } from '@resnet/server'
-import type { InferenceModel } from '@resnet/server'
+import { createOnnxModel } from '@resnet/server'
+import type { ImageDecoder, InferenceModel } from '@resnet/server'
 import type { Logger } from 'pino'
+import { runBundleSelfTest } from './bundle-self-test.js'
+import { readBundleSettings } from './bundle-settings.js'
 import type { Config } from './config.js'
 import { DEFAULT_MODEL_DIR } from './default-model.js'
-
-const readJson = async (file: string | undefined): Promise<unknown> =>
-  file === undefined ? {} : (JSON.parse(await readFile(file, 'utf8')) as unknown)
-
-const readLabels = async (file: string | undefined): Promise<string[]> =>
-  file === undefined ? [] : parseLabels(await readFile(file, 'utf8'))
+import { describeConfig } from './describe-config.js'
 
 /** Says which model serves when MODEL_URI names none of the user's own, loudly for the demo. */
 function announceBuiltIn(config: Config, bundle: ModelBundle, logger: Logger): void {
@@ -48,38 +43,59 @@ export function fetchBundle(config: Config, s3Client?: S3Client): Promise<ModelB
   })
 }
 
-/** Opens a fetched bundle: reads its config and labels, creates the session, warms it up. */
-export async function openBundle(
-  bundle: ModelBundle,
-  config: Config,
-  logger: Logger
-): Promise<InferenceModel> {
-  const started = performance.now()
-  const modelConfig = parseModelConfig(await readJson(bundle.configPath))
-  const model = await createOnnxModel({
+/** Opens a fetched bundle: reads its settings, creates the session and warms it up. */
+export async function openModel(bundle: ModelBundle, config: Config): Promise<InferenceModel> {
+  const settings = await readBundleSettings(bundle)
+  return createOnnxModel({
     modelPath: bundle.modelPath,
-    config: modelConfig,
-    labels: await readLabels(bundle.labelsPath),
+    config: settings.config,
+    labels: settings.labels,
     identity: {
-      name: modelConfig.name ?? bundle.name,
-      version: modelConfig.version ?? bundle.version,
+      name: settings.name ?? bundle.name,
+      version: settings.version ?? bundle.version,
       sha256: bundle.sha256,
     },
     threads: config.INFERENCE_THREADS,
     niceness: config.INFERENCE_NICENESS,
   })
+}
+
+/**
+ * Opens a fetched bundle (see `openModel`), logs its effective preprocessing and runs its
+ * self-test through `decoder`; a model that fails it is closed and the error thrown.
+ */
+export async function openBundle(
+  bundle: ModelBundle,
+  config: Config,
+  logger: Logger,
+  decoder?: ImageDecoder
+): Promise<InferenceModel> {
+  const started = performance.now()
+  const model = await openModel(bundle, config)
   logger.info(
-    { model: model.info, ms: Math.round(performance.now() - started) },
-    'model loaded and warmed up'
+    { model: model.info, preprocessing: describeConfig(model.config) },
+    'model loaded and warmed up; effective preprocessing (value and source)'
   )
+  try {
+    const images = await runBundleSelfTest(model, bundle, decoder)
+    if (images > 0) logger.info({ images }, 'self-test passed')
+  } catch (err) {
+    await model.close()
+    throw err
+  }
+  logger.info({ ms: Math.round(performance.now() - started) }, 'model ready to serve')
   return model
 }
 
 /** Loads and warms up the model named by the config; throws on any failure (the caller exits). */
-export async function loadServingModel(config: Config, logger: Logger): Promise<LoadedModel> {
+export async function loadServingModel(
+  config: Config,
+  logger: Logger,
+  decoder?: ImageDecoder
+): Promise<LoadedModel> {
   const bundle = await fetchBundle(config)
   announceBuiltIn(config, bundle, logger)
   const { uri, version, sha256, downloadedBytes } = bundle
   logger.info({ uri, version, sha256, downloadedBytes }, 'model files ready')
-  return { model: await openBundle(bundle, config, logger), bundle }
+  return { model: await openBundle(bundle, config, logger, decoder), bundle }
 }

@@ -42,11 +42,12 @@ const state = new ServingState({
   maxDelayMs: config.BATCH_DELAY_MS,
   maxAdmissionWaitMs: config.MAX_ADMISSION_WAIT_MS,
 })
+// sharp's JavaScript and the pixels stay off the event loop
+const decoder = new WorkerDecoder({ niceness: config.DECODE_NICENESS })
 const app = createApp({
   state,
   logger,
-  // sharp's JavaScript and the pixels stay off the event loop
-  decoder: new WorkerDecoder({ niceness: config.DECODE_NICENESS }),
+  decoder,
   service: SERVICE,
   apiKeys: readApiKeys(config),
   corsOrigins: splitList(config.CORS_ORIGINS),
@@ -68,7 +69,7 @@ const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOS
   )
 }) as Server
 
-const loading = loadServingModel(config, logger)
+const loading = loadServingModel(config, logger, decoder)
 let poller: ModelPoller | undefined
 const releaseModel = async (): Promise<void> => {
   const loaded = await loading.catch(() => undefined)
@@ -104,7 +105,7 @@ try {
     // the pool exists by now (the model files were read through it)
     const decodeThreads = lowerDecodePriority(config.DECODE_NICENESS)
     logger.info({ port: config.PORT, decodeThreads }, 'ready')
-    poller = startModelPoller(config, state, bundle, logger)
+    poller = startModelPoller(config, state, bundle, logger, decoder)
   }
 } catch (err) {
   logger.fatal({ err }, 'could not load the model; exiting')

@@ -1,6 +1,6 @@
 /** Hot reload: polls the model source and swaps in a new version between requests. */
 import type { ModelBundle } from '@resnet/model-loader'
-import type { InferenceModel, ServingState } from '@resnet/server'
+import type { ImageDecoder, InferenceModel, ServingState } from '@resnet/server'
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
 import { fetchBundle, openBundle } from './load-serving-model.js'
@@ -25,7 +25,8 @@ export function startModelPoller(
   config: Config,
   state: ServingState,
   current: ModelBundle,
-  logger: Logger
+  logger: Logger,
+  decoder?: ImageDecoder
 ): ModelPoller {
   let serving = current
   let running: Promise<boolean> | undefined
@@ -43,7 +44,7 @@ export function startModelPoller(
       }
       fetched = bundle
       logger.info({ version: bundle.version, sha256: bundle.sha256 }, 'new model version: loading')
-      opened = await openBundle(bundle, config, logger)
+      opened = await openBundle(bundle, config, logger, decoder)
       if (isStopped()) throw new Error('stopping')
       state.setModel(opened)
       const previous = serving

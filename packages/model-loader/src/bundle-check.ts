@@ -72,7 +72,7 @@ export async function checkOnnxFile(file: string, label: string = file): Promise
 /** Checks one downloaded (or local) bundle file by its bundle name; others pass unchecked. */
 export async function checkBundleFile(name: string, file: string, label: string): Promise<void> {
   if (name === BUNDLE_FILES.model) return checkOnnxFile(file, label)
-  if (name === BUNDLE_FILES.config) {
+  if (name === BUNDLE_FILES.config || name === BUNDLE_FILES.preprocessorConfig) {
     let value: unknown
     try {
       value = JSON.parse(await readFile(file, 'utf8')) as unknown

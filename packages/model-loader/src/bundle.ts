@@ -3,12 +3,24 @@
 /**
  * File names a bundle directory (or S3 prefix) may hold; anything else is ignored. `SHA256SUMS`
  * (the output of `sha256sum model.onnx labels.txt config.json`) makes the loader verify each file.
+ * `preprocessor_config.json` comes with a Hugging Face / Optimum export (whose `config.json` is
+ * the Transformers one, with `id2label`).
  */
 export const BUNDLE_FILES = {
   model: 'model.onnx',
   labels: 'labels.txt',
   config: 'config.json',
+  preprocessorConfig: 'preprocessor_config.json',
   checksums: 'SHA256SUMS',
+} as const
+
+/**
+ * Places in a local bundle directory only: the model of a Transformers.js layout (when there is
+ * no top-level model.onnx), and the self-test folder (reference images and `expected.json`).
+ */
+export const LOCAL_BUNDLE_PATHS = {
+  nestedModel: 'onnx/model.onnx',
+  selfTest: 'selftest',
 } as const
 
 /** Where the files of a bundle came from on this load. */
@@ -32,6 +44,10 @@ export interface ModelBundle {
   readonly labelsPath: string | undefined
   /** `config.json`: preprocessing and output settings, when the bundle has one. */
   readonly configPath: string | undefined
+  /** `preprocessor_config.json` (Hugging Face image processor), when the bundle has one. */
+  readonly preprocessorConfigPath?: string | undefined
+  /** The `selftest/` directory of a local bundle, when it has one. */
+  readonly selfTestDir?: string | undefined
   /** A name derived from the URI (last path segment without `.onnx`). */
   readonly name: string
   /**

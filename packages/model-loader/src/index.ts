@@ -11,7 +11,7 @@
 export { writeStreamAtomically } from './atomic-write.js'
 export type { ExpectedContent, WrittenFile } from './atomic-write.js'
 export { checkOnnxFile } from './bundle-check.js'
-export { BUNDLE_FILES } from './bundle.js'
+export { BUNDLE_FILES, LOCAL_BUNDLE_PATHS } from './bundle.js'
 export type { BundleOrigin, ModelBundle } from './bundle.js'
 export { ensureDemoBundle } from './demo/demo-bundle.js'
 export type { DemoBundle } from './demo/demo-bundle.js'

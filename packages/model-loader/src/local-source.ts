@@ -2,7 +2,7 @@
 import { access, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { checkBundleFile } from './bundle-check.js'
-import { BUNDLE_FILES } from './bundle.js'
+import { BUNDLE_FILES, LOCAL_BUNDLE_PATHS } from './bundle.js'
 import type { ModelBundle } from './bundle.js'
 import { parseSha256Sums, verifyDigests } from './checksums.js'
 import type { ExpectedDigest } from './checksums.js'
@@ -61,16 +61,28 @@ export async function loadLocal(
     throw new ModelLoaderError('MODEL_NOT_FOUND', `No model at ${target}`, { cause: err })
   })
   const dir = info.isDirectory() ? target : undefined
-  const modelPath = dir ? path.join(dir, BUNDLE_FILES.model) : target
-  if (dir && !(await present(modelPath))) {
-    throw new ModelLoaderError('MODEL_NOT_FOUND', `No ${BUNDLE_FILES.model} in ${dir}`)
+  const modelPath = dir
+    ? ((await present(path.join(dir, BUNDLE_FILES.model))) ??
+      (await present(path.join(dir, LOCAL_BUNDLE_PATHS.nestedModel))))
+    : target
+  if (modelPath === undefined) {
+    const names = `${BUNDLE_FILES.model} or ${LOCAL_BUNDLE_PATHS.nestedModel}`
+    throw new ModelLoaderError('MODEL_NOT_FOUND', `No ${names} in ${dir}`)
   }
-  const labelsPath = dir ? await present(path.join(dir, BUNDLE_FILES.labels)) : undefined
-  const configPath = dir ? await present(path.join(dir, BUNDLE_FILES.config)) : undefined
+  const inBundle = (name: string): Promise<string | undefined> =>
+    dir ? present(path.join(dir, name)) : Promise.resolve(undefined)
+  const labelsPath = await inBundle(BUNDLE_FILES.labels)
+  const configPath = await inBundle(BUNDLE_FILES.config)
+  const preprocessorConfigPath = await inBundle(BUNDLE_FILES.preprocessorConfig)
+  const selfTestDir = await inBundle(LOCAL_BUNDLE_PATHS.selfTest)
   if (checks.check !== false) {
     await checkBundleFile(BUNDLE_FILES.model, modelPath, modelPath)
     if (labelsPath) await checkBundleFile(BUNDLE_FILES.labels, labelsPath, labelsPath)
     if (configPath) await checkBundleFile(BUNDLE_FILES.config, configPath, configPath)
+    if (preprocessorConfigPath) {
+      const name = BUNDLE_FILES.preprocessorConfig
+      await checkBundleFile(name, preprocessorConfigPath, preprocessorConfigPath)
+    }
   }
   const sha256 = await sha256Of(modelPath)
   const verifiedBy = verifyDigests(modelPath, { sha256 }, await expectedFor(dir, checks.sha256))
@@ -78,6 +90,8 @@ export async function loadLocal(
     modelPath,
     labelsPath,
     configPath,
+    preprocessorConfigPath,
+    selfTestDir,
     name: path.basename(dir ?? target).replace(/\.onnx$/, ''),
     version: sha256.slice(0, 12),
     sha256,

@@ -80,6 +80,7 @@ export function bundleFromEntry(
     modelPath: path.join(dir, BUNDLE_FILES.model),
     labelsPath: has(BUNDLE_FILES.labels),
     configPath: has(BUNDLE_FILES.config),
+    preprocessorConfigPath: has(BUNDLE_FILES.preprocessorConfig),
     name: details.name,
     version: manifest.version,
     sha256: model?.sha256 ?? '',

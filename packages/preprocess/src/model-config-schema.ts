@@ -27,12 +27,16 @@ export type CropMode = 'center' | 'none' | 'letterbox'
  * sharp can reproduce closely are offered: its nearest and lanczos differ from Pillow's.
  */
 export type Interpolation = 'bilinear' | 'bicubic'
+/** Keras `preprocess_input` modes (see README, "Keras"). */
+export type KerasPreset = 'caffe' | 'tf' | 'torch'
+
 /** Three numbers, one per channel, always in R, G, B order. */
 export type Triple = [number, number, number]
 
 /** The `input` object after zod: defaults applied, the size not yet split into height/width. */
 export interface ParsedInput {
   name?: string | undefined
+  preset?: KerasPreset | undefined
   size: number | [number, number]
   resize?: number | undefined
   crop: CropMode
@@ -61,6 +65,7 @@ export interface ParsedConfig {
 const InputSchema: z.ZodType<ParsedInput> = z
   .strictObject({
     name: z.string().min(1).optional(),
+    preset: z.enum(['caffe', 'tf', 'torch']).optional(),
     size: z
       .union([side, z.tuple([side, side])], {
         error: `expected a side length or [height, width], integers from 1 to ${MAX_SIDE}`,

@@ -1,7 +1,10 @@
 /** The model bundle's JSON config: validation with precise messages, and the completed spec. */
+import { inputFromModel } from './declared-input.js'
+import type { DeclaredInput } from './declared-input.js'
 import { PreprocessError } from './errors.js'
+import { KERAS_PRESETS } from './keras-presets.js'
 import { ModelConfigSchema } from './model-config-schema.js'
-import type { CropMode, Interpolation, ParsedConfig } from './model-config-schema.js'
+import type { CropMode, Interpolation, KerasPreset, ParsedConfig } from './model-config-schema.js'
 
 type Rgb = readonly [number, number, number]
 
@@ -32,6 +35,13 @@ export interface InputSpec {
   readonly padColor: Rgb
 }
 
+/**
+ * Where an effective setting came from: the model's declared input, the bundle's config file, a
+ * Keras preset named there, or the built-in (torchvision) default.
+ */
+export type ConfigSource =
+  'model' | 'config.json' | 'preprocessor_config.json' | `preset ${KerasPreset}` | 'default'
+
 /** A validated, complete model config with every default filled in. */
 export interface ModelConfig {
   readonly name: string | undefined
@@ -40,6 +50,16 @@ export interface ModelConfig {
   readonly demo: boolean
   readonly input: InputSpec
   readonly output: { readonly name: string | undefined; readonly activation: 'softmax' | 'none' }
+  /** Where each `input.*` and `output.*` setting came from, by dotted field name. */
+  readonly sources: Readonly<Record<string, ConfigSource>>
+}
+
+/** How to read a config: which file it is, and the model input that fills what it leaves out. */
+export interface ParseOptions {
+  /** The model's declared input: layout, size and dtype not set in the file are taken from it. */
+  readonly declared?: DeclaredInput | undefined
+  /** The file the JSON came from, as reported in `sources`. @default 'config.json' */
+  readonly source?: 'config.json' | 'preprocessor_config.json'
 }
 
 const invalid = (lines: readonly string[]): PreprocessError =>
@@ -78,10 +98,15 @@ function crossFieldProblems(raw: Record<string, unknown>, input: ParsedConfig['i
   return problems
 }
 
-function complete(parsed: ParsedConfig, rawInput: Record<string, unknown>): ModelConfig {
+function complete(
+  parsed: ParsedConfig,
+  rawInput: Record<string, unknown>,
+  sources: Record<string, ConfigSource>
+): ModelConfig {
   const problems = crossFieldProblems(rawInput, parsed.input)
   if (problems.length > 0) throw invalid(problems)
   const { size, resize, ...rest } = parsed.input
+  delete rest.preset // its fields were filled in by fillInput; the spec has no preset
   const [height, width] = typeof size === 'number' ? [size, size] : size
   // torchvision's classification presets resize to crop / 0.875 (224 -> 256).
   const shorter = resize ?? Math.round(Math.min(height, width) / 0.875)
@@ -91,7 +116,33 @@ function complete(parsed: ParsedConfig, rawInput: Record<string, unknown>): Mode
     demo: parsed.demo,
     input: Object.freeze({ ...rest, name: rest.name, height, width, resize: shorter }),
     output: Object.freeze({ name: parsed.output.name, activation: parsed.output.activation }),
+    sources: Object.freeze(sources),
   })
+}
+
+const INPUT_FIELDS = Object.keys(ModelConfigSchema.parse({}).input).filter((k) => k !== 'name')
+
+/**
+ * The `input` object to validate: the file's own fields, then what its Keras preset sets, then
+ * what the model's declared input fixes; `sources` records which one each field came from.
+ */
+function fillInput(
+  rawInput: Record<string, unknown>,
+  options: ParseOptions,
+  sources: Record<string, ConfigSource>
+): Record<string, unknown> {
+  const filled: Record<string, unknown> = {}
+  const fill = (fields: object, source: ConfigSource): void => {
+    for (const [key, value] of Object.entries(fields)) {
+      if (key in rawInput || key in filled) continue
+      filled[key] = value
+      sources[`input.${key}`] = source
+    }
+  }
+  const preset = rawInput.preset as KerasPreset
+  if (Object.hasOwn(KERAS_PRESETS, preset)) fill(KERAS_PRESETS[preset], `preset ${preset}`)
+  if (options.declared) fill(inputFromModel(options.declared), 'model')
+  return { ...filled, ...rawInput }
 }
 
 const asRecord = (value: unknown): Record<string, unknown> =>
@@ -102,8 +153,26 @@ const asRecord = (value: unknown): Record<string, unknown> =>
  * expected and what was found; `undefined` or `{}` gives torchvision's ImageNet recipe.
  * @example parseModelConfig({ input: { colorOrder: 'BGR', scale: 1 } })
  */
-export function parseModelConfig(json: unknown): ModelConfig {
-  const result = ModelConfigSchema.safeParse(json ?? {}, { reportInput: true })
+export function parseModelConfig(json: unknown, options: ParseOptions = {}): ModelConfig {
+  const file = options.source ?? 'config.json'
+  const raw = asRecord(json)
+  const rawInput = asRecord(raw.input)
+  const sources: Record<string, ConfigSource> = {}
+  for (const key of Object.keys(rawInput)) sources[`input.${key}`] = file
+  for (const key of Object.keys(asRecord(raw.output))) sources[`output.${key}`] = file
+  const input = fillInput(rawInput, options, sources)
+  for (const key of [...INPUT_FIELDS, 'resize'].map((k) => `input.${k}`)) sources[key] ??= 'default'
+  sources['output.activation'] ??= 'default'
+  delete sources['input.preset']
+  const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v)
+  // a file that is not an object, or whose input is not one, goes to zod as it is (its error)
+  const candidate =
+    json === undefined || json === null
+      ? { input }
+      : isObject(json) && (raw.input === undefined || isObject(raw.input))
+        ? { ...raw, input }
+        : json
+  const result = ModelConfigSchema.safeParse(candidate, { reportInput: true })
   if (!result.success) {
     throw invalid(
       result.error.issues.map((i) => {
@@ -112,7 +181,7 @@ export function parseModelConfig(json: unknown): ModelConfig {
       })
     )
   }
-  return complete(result.data, asRecord(asRecord(json).input))
+  return complete(result.data, rawInput, sources)
 }
 
 /** The torchvision ImageNet recipe: shorter side 256, centre crop 224, /255, mean/std, RGB, NCHW. */

@@ -29,6 +29,25 @@ async function batchSizes(metrics: ServerMetrics): Promise<{ count: number; sum:
 }
 
 describe('Batcher', () => {
+  it('never runs more images than a fixed batch dimension, whatever maxBatchSize says', async () => {
+    const sizes: number[] = []
+    const fixed: InferenceModel = {
+      ...model,
+      info: { ...model.info, fixedBatchSize: 2 },
+      runImages: (pixels) => {
+        sizes.push(pixels.length)
+        return model.runImages(pixels)
+      },
+    }
+    const batcher = new Batcher(fixed, { maxBatchSize: 8, maxQueue: 16 })
+    const results = await Promise.all(
+      photos.map((px) => batcher.submit([px], { deadline: later() }))
+    )
+    expect(results.flat()).toHaveLength(photos.length)
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(2)
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(photos.length)
+  })
+
   it('groups concurrent requests into batches whose results equal unbatched runs', async () => {
     const unbatched: ImageResult[] = []
     for (const pixels of photos)

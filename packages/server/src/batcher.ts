@@ -103,7 +103,10 @@ export class Batcher {
 
   constructor(model: InferenceModel, options: BatcherOptions, metrics?: ServerMetrics) {
     this.#model = model
-    this.#options = { maxDelayMs: 0, maxAdmissionWaitMs: 0, ...options }
+    const fixed = model.info.fixedBatchSize ?? Infinity
+    // a model with a fixed batch dimension never gets more than that in one run
+    const maxBatchSize = Math.max(1, Math.min(options.maxBatchSize, fixed))
+    this.#options = { maxDelayMs: 0, maxAdmissionWaitMs: 0, ...options, maxBatchSize }
     this.#metrics = metrics
   }
 

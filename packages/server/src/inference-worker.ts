@@ -44,9 +44,18 @@ export interface RunPixelsMessage {
   readonly inputName: string
   readonly outputName: string
   readonly input: InputSpec
+  /** Rows of the batch tensor: the images, padded up to a model's fixed batch size. */
+  readonly batchSize: number
   readonly bytes: number
   /** Where each image is: an arena's id and the byte offset in it (see pixel-arenas.ts). */
   readonly slots: readonly { readonly arena: number; readonly offset: number }[]
+}
+
+/** A graph input or output as the session declares it (`non-tensor` for maps and sequences). */
+export interface DeclaredTensor {
+  readonly name: string
+  readonly type: string
+  readonly shape: readonly (number | string)[]
 }
 
 /** Messages from the worker to the parent. */
@@ -55,11 +64,8 @@ export type WorkerReply =
       readonly type: 'ready'
       readonly inputNames: readonly string[]
       readonly outputNames: readonly string[]
-      readonly inputs: readonly {
-        name: string
-        type: string
-        shape: readonly (number | string)[]
-      }[]
+      readonly inputs: readonly DeclaredTensor[]
+      readonly outputs: readonly DeclaredTensor[]
     }
   | {
       readonly type: 'result'
@@ -156,7 +162,7 @@ function giveBackBatch(batch: BatchTensor): void {
 
 function toTensor(msg: RunMessage | RunPixelsMessage): { tensor: ort.Tensor; batch?: BatchTensor } {
   if (msg.type === 'run') return { tensor: new ort.Tensor(msg.dtype, typed(msg), msg.dims) }
-  const batch = takeBatch(msg.input, msg.slots.length)
+  const batch = takeBatch(msg.input, msg.batchSize) // padding rows keep stale data: ignored
   msg.slots.forEach((slot, i) => {
     const arena = arenas.get(slot.arena)
     if (!arena) throw new Error(`unknown pixel arena ${slot.arena}`)
@@ -164,6 +170,24 @@ function toTensor(msg: RunMessage | RunPixelsMessage): { tensor: ort.Tensor; bat
   })
   return { tensor: new ort.Tensor(batch.dtype, batch.data, batch.dims), batch }
 }
+
+/** A float32 copy of a float32 or float16 output (float16 arrives as half bits or a Float16Array). */
+function scoresOf(out: ort.Tensor): Float32Array<ArrayBuffer> {
+  if (out.type === 'float32') return (out.data as Float32Array).slice()
+  if (out.type !== 'float16') throw new Error(`output is ${out.type}, not float32 or float16`)
+  const data = out.data as Uint16Array | Float32Array
+  if (!(data instanceof Uint16Array)) return Float32Array.from(data)
+  if (typeof float16Array !== 'function') throw new Error('float16 outputs need Float16Array')
+  return Float32Array.from(
+    new (float16Array as Float16Ctor)(data.buffer, data.byteOffset, data.length)
+  )
+}
+
+type Float16Ctor = new (
+  buffer: ArrayBufferLike,
+  offset: number,
+  length: number
+) => ArrayLike<number>
 
 async function main(): Promise<void> {
   const before = threadIds()
@@ -178,11 +202,13 @@ async function main(): Promise<void> {
   // the intra-op pool onnxruntime just started: every thread that did not exist before
   if (init.niceness > 0)
     for (const tid of threadIds()) if (!before.has(tid)) lower(tid, init.niceness)
-  const inputs = session.inputMetadata.map((m) => ({
+  const declared = (m: ort.InferenceSession.ValueMetadata): DeclaredTensor => ({
     name: m.name,
     type: m.isTensor ? m.type : 'non-tensor',
     shape: m.isTensor ? m.shape : [],
-  }))
+  })
+  const inputs = session.inputMetadata.map(declared)
+  const outputs = session.outputMetadata.map(declared)
   port!.on('message', (msg: RunMessage | RunPixelsMessage | ArenaMessage | { type: 'close' }) => {
     if (msg.type === 'close') {
       void session.release().finally(() => process.exit(0))
@@ -210,8 +236,8 @@ async function main(): Promise<void> {
       .then(
         (outputs) => {
           const out = outputs[msg.outputName]
-          if (out?.type !== 'float32') throw new Error(`output "${msg.outputName}" is not float32`)
-          const data = (out.data as Float32Array).slice() // own buffer, safe to transfer
+          if (!out) throw new Error(`no output "${msg.outputName}"`)
+          const data = scoresOf(out) // own buffer, safe to transfer
           const reply = { type: 'result', id: msg.id, data: data.buffer, dims: out.dims, tensorMs }
           port!.postMessage(reply, [data.buffer])
         },
@@ -236,6 +262,7 @@ async function main(): Promise<void> {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     inputs,
+    outputs,
   })
 }
 

@@ -12,6 +12,11 @@ export interface ModelInfo {
   readonly inputName: string
   readonly outputName: string
   readonly classes: number
+  /**
+   * The model's fixed batch dimension, when it has one: runs never carry more images, and
+   * smaller batches are padded to it.
+   */
+  readonly fixedBatchSize?: number | undefined
 }
 
 /** Score rows of a `runImages` call, and the milliseconds spent writing its tensor. */

@@ -1,16 +1,20 @@
 /** An InferenceModel backed by an onnxruntime-node session. */
 import { availableParallelism } from 'node:os'
 import { allocateBatch } from '@resnet/preprocess'
-import type { BatchTensor, ModelConfig } from '@resnet/preprocess'
+import type { BatchTensor, DeclaredInput, ModelConfig } from '@resnet/preprocess'
+import { checkInput, chooseInput, chooseOutput, fixedBatchSize } from './model-io.js'
 import type { ImagesRun, InferenceModel, ModelInfo } from './model.js'
 import { softmax } from './top-k.js'
 import { WorkerSession } from './worker-session.js'
-import type { SessionInput } from './worker-session.js'
 
 /** What to open and how to describe it. */
 export interface OnnxModelOptions {
   readonly modelPath: string
-  readonly config: ModelConfig
+  /**
+   * The effective config, or a function making it from the model's declared input (so that what
+   * the bundle's config leaves out can come from the model: see `parseModelConfig`).
+   */
+  readonly config: ModelConfig | ((declared: DeclaredInput) => ModelConfig)
   readonly labels: readonly string[]
   readonly identity: { readonly name: string; readonly version: string; readonly sha256: string }
   /** Intra-op threads. @default os.availableParallelism() (follows the container's CPU quota) */
@@ -23,79 +27,112 @@ export interface OnnxModelOptions {
   readonly niceness?: number
 }
 
-/** Checks the config against the model's declared input so mistakes fail at start, not per request. */
-function checkInput(config: ModelConfig, meta: SessionInput | undefined, name: string): void {
-  if (!meta) return
-  const expectedType = config.input.dtype
-  if (meta.type !== expectedType) {
-    throw new Error(
-      `Model input "${name}" is ${meta.type} but the config says input.dtype=${expectedType}`
-    )
-  }
-  const { height, width, layout } = config.input
-  const want = layout === 'NCHW' ? [3, height, width] : [height, width, 3]
-  meta.shape.slice(1).forEach((dim, i) => {
-    if (typeof dim === 'number' && dim > 0 && dim !== want[i]) {
-      const got = JSON.stringify(meta.shape)
-      throw new Error(
-        `Model input "${name}" has shape ${got}; the config (${layout}) gives [N,${want.join(',')}]`
-      )
-    }
-  })
-}
-
 /** Inference threads run at this nice value unless told otherwise. */
 export const DEFAULT_INFERENCE_NICENESS = 10
 
+/** Whether a score row already is a probability distribution (a softmax inside the model). */
+const isDistribution = (row: Float32Array): boolean => {
+  let sum = 0
+  for (const v of row) {
+    if (!(v >= 0 && v <= 1)) return false
+    sum += v
+  }
+  return Math.abs(sum - 1) < 1e-2
+}
+
+/** Splits a batch tensor into tensors of `size` rows, the last one zero-padded. */
+function splitBatch(batch: BatchTensor, config: ModelConfig, size: number): BatchTensor[] {
+  const n = batch.dims[0] ?? 0
+  const perItem = batch.data.length / Math.max(1, n)
+  const parts: BatchTensor[] = []
+  for (let first = 0; first < n; first += size) {
+    const part = allocateBatch(config.input, size)
+    part.data.set(batch.data.subarray(first * perItem, Math.min(n, first + size) * perItem))
+    parts.push(part)
+  }
+  return parts
+}
+
 /**
- * Opens the model, validates its input against the config and runs one warm-up batch, so the
- * returned model is ready for traffic.
+ * Opens the model, chooses its image input and score output (refusing models that are not a
+ * single-image classifier), completes the config from the declared input, and runs one warm-up
+ * batch, so the returned model is ready for traffic. A model with a fixed batch dimension runs
+ * padded batches of exactly that size.
  */
 export async function createOnnxModel(options: OnnxModelOptions): Promise<InferenceModel> {
   const threads = options.threads ?? availableParallelism()
   const niceness = options.niceness ?? DEFAULT_INFERENCE_NICENESS
   const session = await WorkerSession.open({ modelPath: options.modelPath, threads, niceness })
-  const { config } = options
-  const inputName = config.input.name ?? session.inputNames[0] ?? 'input'
-  const outputName = config.output.name ?? session.outputNames[0] ?? 'output'
-  if (!session.outputNames.includes(outputName)) {
-    await session.close()
-    throw new Error(
-      `Model has no output "${outputName}" (it has ${session.outputNames.join(', ')})`
-    )
-  }
   try {
-    checkInput(
-      config,
-      session.inputs.find((i) => i.name === inputName),
-      inputName
-    )
+    return await serve(session, options)
   } catch (err) {
     await session.close()
     throw err
   }
+}
 
-  const rows = (data: Float32Array, n: number): Float64Array[] => {
-    const perRow = data.length / n // [N,C] or [N,C,1,1]
-    return Array.from({ length: n }, (_, i) => {
-      const row = data.subarray(i * perRow, (i + 1) * perRow)
-      return config.output.activation === 'softmax' ? softmax(row) : new Float64Array(row)
-    })
+async function serve(session: WorkerSession, options: OnnxModelOptions): Promise<InferenceModel> {
+  const declared = chooseInput(session.inputs)
+  const given = typeof options.config === 'function' ? options.config(declared) : options.config
+  if (given.input.name !== undefined && given.input.name !== declared.name) {
+    throw new Error(
+      `Model has no input "${given.input.name}" (it has "${declared.name}"); fix input.name`
+    )
   }
+  checkInput(given, declared)
+  const output = chooseOutput(session.outputs, given.output.name)
+  const fixedBatch = fixedBatchSize(declared)
+  const names = { input: declared.name, output: output.name }
+
+  /** Raw score rows of `n` images out of a run of `batchRows` rows (padding dropped). */
+  const rawRows = (data: Float32Array, batchRows: number, n: number): Float32Array[] => {
+    const perRow = data.length / batchRows // [N,C], [N,C,1,1], or [C] for batch 1
+    return Array.from({ length: n }, (_, i) => data.subarray(i * perRow, (i + 1) * perRow))
+  }
+  const runOnce = async (batch: BatchTensor): Promise<Float32Array[]> => {
+    const n = batch.dims[0] ?? 1
+    return rawRows((await session.run(batch, names.input, names.output)).data, n, n)
+  }
+  const runRaw = async (batch: BatchTensor): Promise<Float32Array[]> => {
+    if (fixedBatch === undefined || batch.dims[0] === fixedBatch) return runOnce(batch)
+    const n = batch.dims[0] ?? 0
+    const parts = splitBatch(batch, given, fixedBatch)
+    const rows: Float32Array[] = []
+    for (const part of parts) rows.push(...(await runOnce(part)))
+    return rows.slice(0, n)
+  }
+
+  // warm-up: the first run allocates and JITs; its scores tell logits from probabilities
+  const [warm] = await runRaw(allocateBatch(given.input, fixedBatch ?? 1))
+  const inside = given.sources['output.activation'] === 'default' && warm && isDistribution(warm)
+  const config: ModelConfig = inside
+    ? Object.freeze({
+        ...given,
+        output: Object.freeze({ ...given.output, activation: 'none' as const }),
+        sources: Object.freeze({ ...given.sources, 'output.activation': 'model' as const }),
+      })
+    : given
+  const activate = (row: Float32Array): Float64Array =>
+    config.output.activation === 'softmax' ? softmax(row) : new Float64Array(row)
+
   const run = async (batch: BatchTensor): Promise<Float64Array[]> =>
-    rows((await session.run(batch, inputName, outputName)).data, batch.dims[0] ?? 1)
+    (await runRaw(batch)).map(activate)
   const runImages = async (pixels: readonly Uint8Array[]): Promise<ImagesRun> => {
-    const out = await session.runPixels(pixels, config.input, inputName, outputName)
-    return { rows: rows(out.data, pixels.length), tensorMs: out.tensorMs }
+    if (fixedBatch !== undefined && pixels.length > fixedBatch) {
+      throw new RangeError(`${pixels.length} images in one run; the model takes ${fixedBatch}`)
+    }
+    const rows = fixedBatch ?? pixels.length
+    const out = await session.runPixels(pixels, config.input, names, rows)
+    return { rows: rawRows(out.data, rows, pixels.length).map(activate), tensorMs: out.tensorMs }
   }
 
-  const [warm] = await run(allocateBatch(config.input, 1)) // warm-up: first run allocates and JITs
   const info: ModelInfo = {
     ...options.identity,
     demo: config.demo,
-    inputName,
-    outputName,
+    inputName: names.input,
+    outputName: names.output,
     classes: warm?.length ?? 0,
+    fixedBatchSize: fixedBatch,
   }
   return {
     info,

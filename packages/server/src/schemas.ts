@@ -52,8 +52,24 @@ export const ServiceInfoResponse: z.ZodType = z.strictObject({
       demo: z.boolean(),
       classes: z.number().int(),
       input: z.string(),
+      output: z.string(),
+      fixedBatchSize: z.number().int().nullable().meta({
+        description: "The model's fixed batch dimension (runs are padded to it), or null",
+      }),
     })
     .nullable(),
+  preprocessing: z
+    .strictObject({
+      input: z.record(z.string(), z.unknown()),
+      output: z.record(z.string(), z.unknown()),
+      sources: z.record(z.string(), z.string()).meta({
+        description:
+          'Where each setting came from: model, config.json, preprocessor_config.json, ' +
+          'preset <name>, or default',
+      }),
+    })
+    .nullable()
+    .meta({ description: 'The effective preprocessing and output settings' }),
   endpoints: z.record(z.string(), z.string()),
 })
 

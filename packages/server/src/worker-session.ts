@@ -1,7 +1,13 @@
 /** The parent side of the inference worker: promise-based runs with transferred buffers. */
 import { Worker } from 'node:worker_threads'
 import type { BatchTensor, InputSpec } from '@resnet/preprocess'
-import type { RunMessage, RunPixelsMessage, WorkerInit, WorkerReply } from './inference-worker.js'
+import type {
+  DeclaredTensor,
+  RunMessage,
+  RunPixelsMessage,
+  WorkerInit,
+  WorkerReply,
+} from './inference-worker.js'
 import { PixelArenas } from './pixel-arenas.js'
 import type { Slot } from './pixel-arenas.js'
 
@@ -14,12 +20,8 @@ export interface SessionOutput {
   readonly tensorMs: number
 }
 
-/** A model's input as the session declares it. */
-export interface SessionInput {
-  readonly name: string
-  readonly type: string
-  readonly shape: readonly (number | string)[]
-}
+/** A model's input or output as the session declares it. */
+export type SessionInput = DeclaredTensor
 
 interface Pending {
   resolve(value: SessionOutput): void
@@ -39,6 +41,7 @@ export class WorkerSession {
   readonly inputNames: readonly string[]
   readonly outputNames: readonly string[]
   readonly inputs: readonly SessionInput[]
+  readonly outputs: readonly SessionInput[]
   readonly #worker: Worker
   readonly #pending = new Map<number, Pending>()
   readonly #arenas: PixelArenas
@@ -51,6 +54,7 @@ export class WorkerSession {
     this.inputNames = ready.inputNames
     this.outputNames = ready.outputNames
     this.inputs = ready.inputs
+    this.outputs = ready.outputs
     this.#arenas = PixelArenas.shared
     this.#unsubscribe = this.#arenas.subscribe((message) => {
       worker.postMessage(message)
@@ -115,13 +119,14 @@ export class WorkerSession {
   /**
    * Runs decoded images (HWC RGB at `input`'s size); the worker writes the batch tensor. Images in
    * slots of the shared pixel arenas (decoded there) are read in place; others are copied into
-   * one. Either way the caller may drop its arrays.
+   * one. Either way the caller may drop its arrays. `batchSize` (at least the image count) pads
+   * the tensor for a model with a fixed batch dimension.
    */
   runPixels(
     pixels: readonly Uint8Array[],
     input: InputSpec,
-    inputName: string,
-    outputName: string
+    names: { readonly input: string; readonly output: string },
+    batchSize: number = pixels.length
   ): Promise<SessionOutput> {
     if (this.#failure) return Promise.reject(this.#failure)
     const bytes = pixels[0]?.length ?? 0
@@ -133,9 +138,10 @@ export class WorkerSession {
     const message: RunPixelsMessage = {
       type: 'run-pixels',
       id,
-      inputName,
-      outputName,
+      inputName: names.input,
+      outputName: names.output,
       input,
+      batchSize,
       bytes,
       slots: slots.map(({ arena, offset }) => ({ arena, offset })),
     }

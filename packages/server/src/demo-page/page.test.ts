@@ -18,7 +18,8 @@ beforeAll(async () => {
 afterAll(() => model.close())
 
 /** Exactly what `GET /` answered before the demo page existed. */
-function jsonBefore(info: InferenceModel['info'] | null, status: string) {
+function jsonBefore(served: InferenceModel | null, status: string) {
+  const info = served?.info
   return {
     service: 'resnet',
     version: '9.9.9',
@@ -31,6 +32,15 @@ function jsonBefore(info: InferenceModel['info'] | null, status: string) {
           demo: info.demo,
           classes: info.classes,
           input: info.inputName,
+          output: info.outputName,
+          fixedBatchSize: null,
+        }
+      : null,
+    preprocessing: served
+      ? {
+          input: JSON.parse(JSON.stringify(served.config.input)) as unknown,
+          output: JSON.parse(JSON.stringify(served.config.output)) as unknown,
+          sources: served.config.sources,
         }
       : null,
     endpoints: {
@@ -66,7 +76,7 @@ describe('GET / content negotiation', () => {
       expect(res.headers.get('content-type'), accept).toMatch(/^application\/json/)
       expect(res.headers.get('vary'), accept).toBe('Accept')
       expect(res.headers.get('content-security-policy'), accept).toBeNull()
-      expect(await res.json(), accept).toStrictEqual(jsonBefore(model.info, 'ready'))
+      expect(await res.json(), accept).toStrictEqual(jsonBefore(model, 'ready'))
     }
   })
 

@@ -24,6 +24,7 @@ export function infoRoute(state: ServingState, service: ServiceInfo): Hono {
       return c.html(DEMO_PAGE_HTML)
     }
     const model = state.model?.info
+    const config = state.model?.config
     return c.json({
       service: service.name,
       version: service.version,
@@ -36,7 +37,13 @@ export function infoRoute(state: ServingState, service: ServiceInfo): Hono {
             demo: model.demo,
             classes: model.classes,
             input: model.inputName,
+            output: model.outputName,
+            fixedBatchSize: model.fixedBatchSize ?? null,
           }
+        : null,
+      // the effective preprocessing, and where each value came from (model, config file, default)
+      preprocessing: config
+        ? { input: config.input, output: config.output, sources: config.sources }
         : null,
       endpoints: {
         predict: 'POST /predict (multipart field "image", or a raw image body; ?top_k=N)',
