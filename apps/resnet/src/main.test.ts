@@ -127,16 +127,15 @@ describe('resnet server process', () => {
     const first = await start(env)
     await first.waitReady()
     expect(objectGets()).toBe(1)
-    expect(
-      first.logs().find((l) => l.msg === 'model files ready')?.downloadedBytes
-    ).toBeGreaterThan(3e6)
+    const filesReady = (l: Record<string, unknown>) => l.msg === 'model files ready'
+    expect((await first.waitForLog(filesReady)).downloadedBytes).toBeGreaterThan(3e6)
     expect(await first.stop()).toBe(0)
 
     const second = await start(env)
     await second.waitReady()
     expect(objectGets()).toBe(1) // no new download: the cached copy's ETag still matches
     expect(proxy.count('GET', 'labels.txt')).toBe(1)
-    expect(second.logs().find((l) => l.msg === 'model files ready')?.downloadedBytes).toBe(0)
+    expect((await second.waitForLog(filesReady)).downloadedBytes).toBe(0)
     const res = await postImage(second.url, await readFile(`${IMAGES_DIR}goldfish.jpg`))
     expect(((await res.json()) as { predictions: Prediction[] }).predictions[0]?.index).toBe(1)
     expect(await second.stop()).toBe(0)

@@ -76,7 +76,7 @@ describe('self-test before ready', () => {
     const app = await start(bundle)
     try {
       await app.waitReady()
-      expect(app.logs().find((l) => l.msg === 'self-test passed')).toMatchObject({
+      expect(await app.waitForLog((l) => l.msg === 'self-test passed')).toMatchObject({
         images: photos.length,
       })
     } finally {

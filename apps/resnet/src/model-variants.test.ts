@@ -140,8 +140,8 @@ describe('exports served without a config.json', () => {
           expect(outputs[0]?.shape).toEqual([n, 1000])
         }
         // the start log line names each value's source, e.g. "input.layout": "\"NHWC\" (model)"
-        const logged = app.logs().find((l) => l.preprocessing !== undefined)
-        const layout = (logged?.preprocessing as Record<string, string> | undefined)?.[
+        const logged = await app.waitForLog((l) => l.preprocessing !== undefined)
+        const layout = (logged.preprocessing as Record<string, string> | undefined)?.[
           'input.layout'
         ]
         expect(layout).toBe(

@@ -14,8 +14,16 @@ export interface AppProcess {
   readonly child: ChildProcess
   /** Everything it printed so far (stdout and stderr). */
   output(): string
-  /** Parsed JSON log lines printed so far. */
+  /** Parsed JSON log lines printed so far (whole lines only). */
   logs(): Record<string, unknown>[]
+  /**
+   * Resolves with the first log line that `match` accepts, waiting for it (the app logs through an
+   * asynchronous destination, so a line may land after what it describes).
+   */
+  waitForLog(
+    match: (line: Record<string, unknown>) => boolean,
+    timeoutMs?: number
+  ): Promise<Record<string, unknown>>
   /** Polls /readyz until 200; rejects if the process exits or the time runs out. */
   waitReady(timeoutMs?: number): Promise<void>
   /** Sends `signal` and resolves with the exit code. */
@@ -54,15 +62,27 @@ export async function startApp(env: Record<string, string>): Promise<AppProcess>
     })
   )
   const url = `http://127.0.0.1:${port}`
+  const logs = (): Record<string, unknown>[] =>
+    output
+      .split('\n')
+      .slice(0, -1) // the last piece is an unfinished line (or empty)
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
   return {
     url,
     child,
     output: () => output,
-    logs: () =>
-      output
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
+    logs,
+    async waitForLog(match, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs
+      for (;;) {
+        const line = logs().find(match)
+        if (line) return line
+        if (Date.now() > deadline)
+          throw new Error(`no such log line after ${timeoutMs} ms:\n${output}`)
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+    },
     async waitReady(timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs
       while (Date.now() < deadline) {
