@@ -24,8 +24,10 @@ const MODEL_DIR = path.join(FIXTURES, 'models', 'mobilenetv2-int8')
 
 /** Every size of the run, reported with the results. */
 const SETTINGS = {
-  images: QUICK ? 200 : 1500,
-  shardSize: 500,
+  // s3rver answers a truncated listing (more than 1,000 keys) with a 500: its continuation
+  // token uses DES, which OpenSSL 3 no longer offers; real S3 pages on
+  images: QUICK ? 200 : 1000,
+  shardSize: 250,
   rounds: QUICK ? 1 : 3,
   engineBatchSizes: [4, 8],
   engineInFlights: [2, 3],
