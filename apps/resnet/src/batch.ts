@@ -36,9 +36,11 @@ if (cmd.kind === 'help') {
   process.exit(0)
 }
 
-const logger = pino({ level: config.LOG_LEVEL, base: { service: 'ecs-model-serving-batch' } })
-const s3 = new S3Client({})
 const interactive = process.stderr.isTTY
+// a progress bar owns the terminal: only problems are logged there, unless LOG_LEVEL says otherwise
+const level = interactive && process.env.LOG_LEVEL === undefined ? 'warn' : config.LOG_LEVEL
+const logger = pino({ level, base: { service: 'ecs-model-serving-batch' } })
+const s3 = new S3Client({})
 
 /** 0: every image classified; 2: some images failed; 1: the job did not finish. */
 const exitCodeOf = (summary: BatchSummary): number =>
