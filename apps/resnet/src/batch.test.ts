@@ -14,6 +14,8 @@ const BATCH = fileURLToPath(new URL('../dist/batch.js', import.meta.url))
 const INPUT = 's3://photos/in/'
 const OUTPUT = 's3://results/job/'
 const IMAGES = 1000
+/** `batch run` with three workers and 20 shards of 50. */
+const RUN = ['--input', INPUT, '--output', OUTPUT, '--workers', '3', '--shard-size', '50']
 /** Intact copies of each fixture photo. */
 const COPIES = 60
 /** Photos whose top-1 is not expected.json's class on every CPU (see server's reference.test.ts). */
@@ -154,16 +156,7 @@ describe('batch run over S3', () => {
       )
     }
 
-    const first = runBatch([
-      '--input',
-      INPUT,
-      '--output',
-      OUTPUT,
-      '--workers',
-      '3',
-      '--shard-size',
-      '50',
-    ])
+    const first = runBatch(RUN)
     const shardsDone = async () => (await listKeys('results', 'job/results/')).length
     await waitFor(async () => (await shardsDone()) >= 2, 'two shards')
     const worker = first.logs().find((l) => l.msg === 'worker started')!.pid as number
@@ -180,16 +173,7 @@ describe('batch run over S3', () => {
     const afterKill = await shardsDone()
     expect(afterKill).toBeLessThan(IMAGES / 50)
 
-    const rerun = runBatch([
-      '--input',
-      INPUT,
-      '--output',
-      OUTPUT,
-      '--workers',
-      '3',
-      '--shard-size',
-      '50',
-    ])
+    const rerun = runBatch(RUN)
     expect(await rerun.exited, rerun.output()).toBe(2) // some images failed, the job finished
     const summary = rerun.logs().find((l) => l.msg === 'batch summary')!.summary as {
       total: number
