@@ -17,6 +17,8 @@ export interface BatchSummary {
   readonly unfinished: number
   readonly wallS: number
   readonly imagesPerS: number
+  /** CPU seconds of this process meanwhile, all threads (`batch run`: the coordinator's only). */
+  readonly cpuS: number
 }
 
 /** Where progress is shown; `interactive` picks the bar. */
@@ -31,6 +33,7 @@ export interface ProgressOptions {
 export class Progress {
   readonly #options: ProgressOptions
   readonly #started = performance.now()
+  readonly #cpu = process.cpuUsage()
   readonly #outcomes: Record<string, number> = {}
   #total = 0
   #skipped = 0
@@ -110,6 +113,7 @@ export class Progress {
     this.#bar?.stop()
     clearInterval(this.#timer)
     const wallS = (performance.now() - this.#started) / 1000
+    const cpu = process.cpuUsage(this.#cpu)
     const summary: BatchSummary = {
       total: planned,
       outcomes: Object.fromEntries(Object.entries(this.#outcomes).filter(([, n]) => n > 0)),
@@ -117,6 +121,7 @@ export class Progress {
       unfinished: planned - this.#skipped - this.#done,
       wallS: Number(wallS.toFixed(2)),
       imagesPerS: Number((this.#done / Math.max(1e-3, wallS)).toFixed(1)),
+      cpuS: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)),
     }
     this.#options.logger.info({ summary }, 'batch summary')
     return summary
