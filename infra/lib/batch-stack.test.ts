@@ -116,7 +116,7 @@ describe('BatchStack: the job (Step Functions Distributed Map over ECS RunTask .
     expect(definition).toContain(':states:::s3:getObject","ReaderConfig":{"InputType":"JSON"}')
     expect(definition).toContain(`"Key.$":"States.Format('{}_plan/shards.json', $.outputKey)"`)
     expect(definition).toContain(
-      '"ItemBatcher":{"MaxItemsPerBatch":4,"BatchInput":{"output.$":"$.output"}}'
+      '"ItemBatcher":{"MaxItemsPerBatch":20,"BatchInput":{"output.$":"$.output"}}'
     )
     expect(definition).toContain('"MaxConcurrency":20')
     expect(definition).toContain(
