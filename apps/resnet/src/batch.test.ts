@@ -77,9 +77,9 @@ async function listKeys(bucket: string, prefix: string): Promise<string[]> {
   return keys
 }
 
-async function resultLines(): Promise<Record<string, unknown>[]> {
+async function resultLines(job = 'job'): Promise<Record<string, unknown>[]> {
   const lines: Record<string, unknown>[] = []
-  for (const key of await listKeys('results', 'job/results/')) {
+  for (const key of await listKeys('results', `${job}/results/`)) {
     const out = await s3.client.send(new GetObjectCommand({ Bucket: 'results', Key: key }))
     const text = await out.Body!.transformToString()
     lines.push(
@@ -211,5 +211,29 @@ describe('batch run over S3', () => {
         expect(predictions).toHaveLength(5)
       }
     }
+  })
+
+  it('reads the keys of a manifest (full URIs or keys), in order; a listed key that is not there is an error line', async () => {
+    const photo = [...inputs].find(([, v]) => v.kind === 'photo')![0]
+    const text = [...inputs].find(([, v]) => v.kind === 'text')![0]
+    await s3.put(
+      'photos',
+      'lists/few.txt',
+      Buffer.from(`s3://photos/${photo}\n${text}\n\nin/never-uploaded.jpg\n`)
+    )
+    const run = runBatch([
+      '--manifest',
+      's3://photos/lists/few.txt',
+      '--output',
+      's3://results/few/',
+    ])
+    expect(await run.exited, run.output()).toBe(2)
+    const lines = await resultLines('few')
+    expect(lines.map((l) => l.key)).toEqual([photo, text, 'in/never-uploaded.jpg'])
+    expect(lines.map((l) => (l.error as { code: string } | undefined)?.code)).toEqual([
+      undefined,
+      'UNSUPPORTED_IMAGE',
+      'NOT_FOUND',
+    ])
   })
 })
