@@ -146,7 +146,11 @@ export class ModelTask extends Construct {
 }
 
 /** The image for `source`; an asset is built for the task's CPU architecture. */
-function containerImage(scope: Construct, source: ImageSource, arm: boolean): ContainerImage {
+export function containerImage(
+  scope: Construct,
+  source: ImageSource,
+  arm: boolean
+): ContainerImage {
   if (source.kind === 'ecr') return ContainerImage.fromEcrRepository(source.repository, source.tag)
   // DockerImageAsset honours `<directory>/.dockerignore`: node_modules, dist, infra (and so
   // cdk.out) are neither hashed at synth nor sent to the build.

@@ -79,15 +79,7 @@ export class ServiceStack extends Stack {
     const vpc = network.network.vpc
     const subnets = network.network.appSubnets
     const alb = network.alb
-    const version = props.modelVersion
-    if (version !== undefined && !/^\w[\w.-]*(\/\w[\w.-]*)*\/?$/.test(version)) {
-      throw new Error(
-        `modelVersion must be a relative folder such as '2025-06-01', got '${version}'`
-      )
-    }
-    const modelPath = version
-      ? `${store.modelPrefix}${version.replace(/\/$/, '')}/`
-      : store.modelPrefix
+    const modelPath = modelPathFor(store.modelPrefix, props.modelVersion)
     const modelBucket = store.importModelBucket(this, 'ModelBucket')
     const modelUri = modelBucket.s3UrlForObject(modelPath)
     // Fn::ImportValue does not make CloudFormation order the stacks: CDK must.
@@ -151,4 +143,12 @@ export class ServiceStack extends Stack {
     output('LogGroupName', this.task.logGroup.logGroupName, 'Container logs')
     output('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard')
   }
+}
+
+/** The folder of model version `version` under `modelPrefix` (the prefix itself without one). */
+export function modelPathFor(modelPrefix: string, version: string | undefined): string {
+  if (version !== undefined && !/^\w[\w.-]*(\/\w[\w.-]*)*\/?$/.test(version)) {
+    throw new Error(`modelVersion must be a relative folder such as '2025-06-01', got '${version}'`)
+  }
+  return version ? `${modelPrefix}${version.replace(/\/$/, '')}/` : modelPrefix
 }

@@ -1,5 +1,7 @@
-/** Composes the whole CDK app: one network stack, then a store and a service stack per model app. */
+/** Composes the whole CDK app: one network stack, then store, service and batch stacks per app. */
 import type { App, Environment } from 'aws-cdk-lib'
+import type { BatchJobSettings } from './batch-job.js'
+import { BatchStack } from './batch-stack.js'
 import { ModelStoreStack } from './model-store-stack.js'
 import { NetworkStack } from './network-stack.js'
 import type { DomainSettings } from './network-stack.js'
@@ -27,6 +29,8 @@ export interface ModelAppConfig extends Pick<
   readonly image: AppImage
   /** @default `models/<name>/` */
   readonly modelPrefix?: string
+  /** Shards, tasks and capacity of its batch jobs. @default DEFAULT_BATCH_JOB */
+  readonly batch?: BatchJobSettings
 }
 
 /** Everything the app is built from; `bin/app.ts` fills it from CDK context. */
@@ -48,6 +52,7 @@ export interface ServingAppConfig {
 export interface AppStacks {
   readonly store: ModelStoreStack
   readonly service: ServiceStack
+  readonly batch: BatchStack
 }
 
 /** Name of the shared network stack. */
@@ -81,6 +86,10 @@ export function addServingStacks(
       // Stateful: the bucket and repository are retained anyway; this also guards the stack.
       terminationProtection: true,
     })
+    const image =
+      a.image.kind === 'ecr'
+        ? { kind: 'ecr' as const, repository: store.repository, tag: a.image.tag }
+        : a.image
     const service = new ServiceStack(app, `${a.name}-service`, {
       env,
       description: `Model server ${a.name} on ECS behind the shared ALB`,
@@ -88,10 +97,7 @@ export function addServingStacks(
       appName: a.name,
       network,
       store,
-      image:
-        a.image.kind === 'ecr'
-          ? { kind: 'ecr', repository: store.repository, tag: a.image.tag }
-          : a.image,
+      image,
       listenerPriority: a.listenerPriority,
       modelVersion: a.modelVersion,
       settings: a.settings,
@@ -101,7 +107,18 @@ export function addServingStacks(
       alarms: a.alarms,
       alarmTopicArn: config.alarmTopicArn,
     })
-    return { store, service }
+    const batch = new BatchStack(app, `${a.name}-batch`, {
+      env,
+      description: `Batch inference for ${a.name}: S3 prefix in, JSON Lines out (Step Functions + ECS)`,
+      tags: { app: a.name },
+      network,
+      store,
+      image,
+      modelVersion: a.modelVersion,
+      size: a.size,
+      job: a.batch,
+    })
+    return { store, service, batch }
   })
   return { network, apps }
 }

@@ -1,0 +1,249 @@
+// Batch mode vs the engine limit, side by side: alternating rounds of (a) the in-process engine at
+// its best setting (engine.ts) and (b) one batch task (`node dist/batch.js work`, the ECS task's
+// command) classifying a prefix of 640x480 JPEGs from s3rver on 127.0.0.1. The ratio is of the
+// medians. s3rver runs in this process: its CPU during (b) is reported (real S3 costs no local CPU).
+import { spawn } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import path from 'node:path'
+import { parseModelConfig } from '@resnet/preprocess'
+import { startLocalS3 } from '@resnet/test-support'
+import type { LocalS3 } from '@resnet/test-support'
+import { NODE_FLAGS } from '../src/launch.ts'
+import { engineLimit, measureEngine } from './engine.ts'
+import type { EngineRun } from './engine.ts'
+import { sharp } from './sharp.ts'
+import { fmt, machineTicks, waitForQuiet } from './util.ts'
+
+const APP_DIR = path.resolve(import.meta.dirname, '..')
+const REPO = path.resolve(APP_DIR, '../..')
+const FIXTURES = process.env.SHARED_FIXTURES_DIR ?? path.resolve(REPO, '../shared/fixtures')
+const OUT_DIR = process.env.BENCH_OUT_DIR ?? path.join(REPO, '.artifacts', 'bench')
+const QUICK = process.env.BENCH_QUICK === '1'
+const MODEL_DIR = path.join(FIXTURES, 'models', 'mobilenetv2-int8')
+
+/** Every size of the run, reported with the results. */
+const SETTINGS = {
+  // s3rver answers a truncated listing (more than 1,000 keys) with a 500: its continuation
+  // token uses DES, which OpenSSL 3 no longer offers; real S3 pages on
+  images: QUICK ? 200 : 1000,
+  shardSize: 250,
+  rounds: QUICK ? 1 : 5,
+  engineBatchSizes: [4, 8],
+  engineInFlights: [2, 3],
+  engineSweepS: QUICK ? 0.4 : 1.2,
+  engineRoundS: QUICK ? 1 : 3,
+  inferenceThreads: 2,
+  maxBatchSize: 8,
+  maxQueue: 64,
+  upload: '640x480 JPEG (kimono.jpg resized, quality 90)',
+  quick: QUICK,
+}
+
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`)
+}
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(s.length / 2)
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+}
+
+interface BatchRun {
+  readonly images: number
+  /** From the task's own summary: model loaded to last upload done. */
+  readonly imagesPerS: number
+  /** Process start to exit, model load included. */
+  readonly wallS: number
+  /** CPU milliseconds per image of the task (all its threads, model load excluded). */
+  readonly cpuMsPerImage: number
+  /** CPU of this process (s3rver) and of other processes than the task meanwhile, in cores. */
+  readonly s3rverCores: number
+  readonly othersCores: number
+}
+
+function runTask(
+  s3: LocalS3,
+  args: string[],
+  cacheDir: string
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(
+    process.execPath,
+    [...NODE_FLAGS, path.join(APP_DIR, 'dist', 'batch.js'), ...args],
+    {
+      env: {
+        PATH: process.env.PATH,
+        ...s3.env,
+        AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+        AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+        MODEL_URI: MODEL_DIR,
+        MODEL_CACHE_DIR: cacheDir,
+        INFERENCE_THREADS: String(SETTINGS.inferenceThreads),
+        MAX_BATCH_SIZE: String(SETTINGS.maxBatchSize),
+        MAX_QUEUE: String(SETTINGS.maxQueue),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }
+  )
+  let output = ''
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()))
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()))
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })))
+}
+
+async function batchRound(
+  s3: LocalS3,
+  round: number,
+  shards: string,
+  cacheDir: string
+): Promise<BatchRun> {
+  const output = `s3://results/round-${round}/`
+  const plan = await runTask(
+    s3,
+    [
+      'plan',
+      '--input',
+      's3://photos/in/',
+      '--output',
+      output,
+      '--shard-size',
+      String(SETTINGS.shardSize),
+    ],
+    cacheDir
+  )
+  if (plan.code !== 0) throw new Error(`plan failed: ${plan.output}`)
+  await waitForQuiet(undefined, 4000)
+  const cpu0 = process.cpuUsage()
+  const m0 = machineTicks()
+  const t0 = performance.now()
+  const task = await runTask(s3, ['work', '--output', output, '--shards', shards], cacheDir)
+  const wallS = (performance.now() - t0) / 1000
+  const cpu = process.cpuUsage(cpu0)
+  const m1 = machineTicks()
+  if (task.code !== 0) throw new Error(`batch task failed: ${task.output}`)
+  const line = task.output.split('\n').find((l) => l.includes('"batch summary"'))
+  const summary = (
+    JSON.parse(line!) as {
+      summary: { imagesPerS: number; cpuS: number; outcomes: Record<string, number> }
+    }
+  ).summary
+  if ((summary.outcomes.ok ?? 0) !== SETTINGS.images)
+    throw new Error(`not all ok: ${JSON.stringify(summary)}`)
+  const busy = ((m1.busy - m0.busy) / Math.max(1, m1.total - m0.total)) * cpus().length
+  const s3rverCores = (cpu.user + cpu.system) / 1e6 / wallS
+  return {
+    images: SETTINGS.images,
+    imagesPerS: summary.imagesPerS,
+    wallS,
+    cpuMsPerImage: (summary.cpuS * 1000) / SETTINGS.images,
+    s3rverCores,
+    othersCores: Math.max(0, busy - s3rverCores - summary.cpuS / wallS),
+  }
+}
+
+async function main(): Promise<number> {
+  const work = mkdtempSync(path.join(tmpdir(), 'batch-bench-'))
+  const s3 = await startLocalS3(['photos', 'results'])
+  try {
+    const jpeg = await sharp(path.join(FIXTURES, 'images', 'kimono.jpg'))
+      .resize(640, 480, { fit: 'cover' })
+      .jpeg({ quality: 90 })
+      .toBuffer()
+    for (let i = 0; i < SETTINGS.images; i++)
+      await s3.put('photos', `in/${String(i).padStart(6, '0')}.jpg`, jpeg)
+    const shardCount = Math.ceil(SETTINGS.images / SETTINGS.shardSize)
+    const shards = Array.from({ length: shardCount }, (_, i) => String(i).padStart(5, '0')).join(
+      ','
+    )
+    const engineOptions = {
+      modelPath: path.join(MODEL_DIR, 'model.onnx'),
+      config: parseModelConfig({}),
+      image: jpeg,
+      batchSizes: SETTINGS.engineBatchSizes,
+      inFlights: SETTINGS.engineInFlights,
+      sweepSeconds: SETTINGS.engineSweepS,
+      confirmSeconds: SETTINGS.engineRoundS,
+      log,
+    }
+    log('batch vs engine, MobileNetV2 int8')
+    const { best } = await engineLimit(engineOptions)
+    const engine: EngineRun[] = []
+    const batch: BatchRun[] = []
+    for (let round = 0; round < SETTINGS.rounds; round++) {
+      const e = await measureEngine(
+        engineOptions,
+        SETTINGS.inferenceThreads,
+        best.batchSize,
+        best.inFlight,
+        SETTINGS.engineRoundS
+      )
+      engine.push(e)
+      const b = await batchRound(s3, round, shards, path.join(work, 'models'))
+      batch.push(b)
+      log(
+        `  round ${round + 1}: engine ${fmt(e.imagesPerS)} images/s (${fmt(engineCpuMs(e), 2)} CPU ms/image), ` +
+          `batch task ${fmt(b.imagesPerS)} images/s (${fmt(b.cpuMsPerImage, 2)} CPU ms/image)`
+      )
+    }
+    const ratio = median(batch.map((b) => b.imagesPerS)) / median(engine.map((e) => e.imagesPerS))
+    const cpuRatio = median(engine.map(engineCpuMs)) / median(batch.map((b) => b.cpuMsPerImage))
+    const results = { settings: SETTINGS, engineBest: best, engine, batch, ratio, cpuRatio }
+    mkdirSync(OUT_DIR, { recursive: true })
+    writeFileSync(path.join(OUT_DIR, 'resnet-batch.json'), JSON.stringify(results, null, 2) + '\n')
+    writeFileSync(path.join(OUT_DIR, 'resnet-batch.md'), render(results))
+    log(
+      `batch/engine images/s ${fmt(ratio, 2)}, CPU per image ${fmt(cpuRatio, 2)}; wrote ${path.join(OUT_DIR, 'resnet-batch.md')}`
+    )
+    return 0
+  } finally {
+    await s3.close()
+    rmSync(work, { recursive: true, force: true })
+  }
+}
+
+const engineCpuMs = (e: EngineRun): number => ((e.ownCpuCores * e.seconds) / e.images) * 1000
+
+interface Results {
+  readonly engineBest: EngineRun
+  readonly engine: EngineRun[]
+  readonly batch: BatchRun[]
+  readonly ratio: number
+  readonly cpuRatio: number
+}
+
+function render(r: Results): string {
+  const rows = r.engine.map((e, i) => {
+    const b = r.batch[i]!
+    return (
+      `| ${i + 1} | ${fmt(e.imagesPerS)} | ${fmt(engineCpuMs(e), 2)} | ${fmt(e.othersCpuCores, 2)} | ` +
+      `${fmt(b.imagesPerS)} | ${fmt(b.cpuMsPerImage, 2)} | ${fmt(b.othersCores, 2)} | ${fmt(b.s3rverCores, 2)} |`
+    )
+  })
+  return [
+    '## Batch mode vs the engine limit (MobileNetV2 int8)',
+    '',
+    `${SETTINGS.images} × ${SETTINGS.upload} in s3rver (127.0.0.1), one batch task ` +
+      `(\`node dist/batch.js work\`, INFERENCE_THREADS=${SETTINGS.inferenceThreads}, MAX_BATCH_SIZE=${SETTINGS.maxBatchSize}, ` +
+      `MAX_QUEUE=${SETTINGS.maxQueue}, ${SETTINGS.shardSize}-image shards) against the in-process engine at its best setting ` +
+      `(batch ${r.engineBest.batchSize}, ${r.engineBest.inFlight} in flight), ${SETTINGS.rounds} alternating rounds.` +
+      (SETTINGS.quick ? ' **QUICK mode: not a measurement.**' : ''),
+    '',
+    '| round | engine images/s | engine CPU ms/image | others (cores) | batch images/s | batch CPU ms/image | others (cores) | s3rver (cores) |',
+    '| ----- | --------------- | ------------------- | -------------- | -------------- | ------------------ | -------------- | -------------- |',
+    ...rows,
+    '',
+    `**batch / engine images/s (medians): ${fmt(r.ratio, 2)}** (goal >= 0.9); CPU per image, engine / batch ` +
+      `(medians): ${fmt(r.cpuRatio, 2)}, the ratio a dedicated, CPU-bound task would reach. The task's rate ` +
+      'runs from its model being loaded to its last shard upload completing; "others" is CPU used by other ' +
+      'processes on the machine meanwhile (a shared machine: rounds with much of it are not a measurement).',
+    '',
+  ].join('\n')
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`batch bench failed: ${String(err)}\n`)
+    process.exit(1)
+  }
+)
