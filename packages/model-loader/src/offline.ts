@@ -7,8 +7,8 @@ import { BUNDLE_FILES } from './bundle.js'
 import type { ModelBundle } from './bundle.js'
 import { readIndex } from './cache-index.js'
 import { safeName, SOURCE_LOCK, sourceDirFor } from './cache-layout.js'
-import { hashFile } from './file-hasher.js'
 import { acquireLock } from './file-lock.js'
+import { sha256File } from './hash-file.js'
 import { listDir } from './fs-util.js'
 import { leaseEntry } from './leases.js'
 import { bundleFromEntry, filesPresent, readManifest } from './manifest.js'
@@ -49,7 +49,7 @@ async function verifiedEntry(dir: string): Promise<Manifest | undefined> {
   const model = manifest.files[BUNDLE_FILES.model]
   if (!model) return undefined
   if (rehashed.get(dir) === model.sha256) return manifest
-  const { sha256 } = await hashFile(path.join(dir, BUNDLE_FILES.model), ['sha256'])
+  const sha256 = await sha256File(path.join(dir, BUNDLE_FILES.model))
   if (sha256 !== model.sha256) return undefined
   rehashed.set(dir, sha256)
   return manifest
