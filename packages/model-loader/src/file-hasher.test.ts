@@ -3,8 +3,8 @@ import { mkdtemp, open, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { startFileHasher } from './file-hasher.js'
 import type { DigestAlgorithm } from './checksums.js'
+import { startFileHasher } from './file-hasher.js'
 
 const SIZE = 32 * 1024 * 1024
 let dir: string

@@ -102,23 +102,24 @@ export async function startShapingProxy(
   const link: Clock = { next: 0 }
   const sockets = new Set<Socket>()
   let connections = 0
-  const server = createServer((client) => {
+  const proxy = createServer((client) => {
     connections++
     const server = connect(Number(upstream.port), upstream.hostname)
     for (const s of [client, server]) {
       sockets.add(s)
       s.on('close', () => sockets.delete(s))
     }
-    const stop = (): void => {
+    const stop = (err: Error | null): void => {
+      if (!err) return
       client.destroy()
       server.destroy()
     }
-    pipeline(client, delay(shaping.firstByteDelayMs), server, (err) => err && stop())
+    pipeline(client, delay(shaping.firstByteDelayMs), server, stop)
     const { perConnectionBytesPerS: rate, linkBytesPerS: linkRate } = shaping
-    pipeline(server, paced(rate, linkRate, link), client, (err) => err && stop())
+    pipeline(server, paced(rate, linkRate, link), client, stop)
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+  const { port } = proxy.address() as AddressInfo
   return {
     url: `http://127.0.0.1:${port}`,
     shaping,
@@ -128,7 +129,7 @@ export async function startShapingProxy(
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy()
-        server.close(() => {
+        proxy.close(() => {
           resolve()
         })
       }),
