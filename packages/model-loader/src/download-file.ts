@@ -94,8 +94,7 @@ function hooksFor(
   flusher: Flusher
 ): PartHooks {
   return {
-    onWritten: (n, at, buffers) => {
-      hasher.offer(at, buffers) // before onContiguous: hashed from memory, not read back
+    onWritten: (n) => {
       progress.add(n)
       flusher.add(n)
     },

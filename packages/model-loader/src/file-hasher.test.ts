@@ -38,33 +38,6 @@ describe('file hasher', () => {
     expect(digests).toEqual(await hashFile(file, ['sha256', 'md5', 'crc32'], bytes.length))
   })
 
-  it('hashes bytes offered as they are written, reading back only what was written ahead', async () => {
-    const bytes = randomBytes(SIZE)
-    const file = path.join(dir, 'offered')
-    const fh = await open(file, 'w')
-    const hasher = startFileHasher(file, ['sha256', 'sha1'])
-    const step = 1_000_000
-    const skipped = [5, 6, 7] // written later, out of order: read back once the prefix reaches them
-    for (let at = 0; at < bytes.length; at += step) {
-      if (skipped.includes(at / step)) continue
-      const chunk = bytes.subarray(at, at + step)
-      await fh.write(chunk, 0, chunk.length, at)
-      hasher.offer(at, [chunk.subarray(0, 1000), chunk.subarray(1000)])
-      hasher.advance(Math.min(at + chunk.length, 5 * step)) // the prefix stops at the gap
-    }
-    for (const i of skipped) {
-      const chunk = bytes.subarray(i * step, (i + 1) * step)
-      await fh.write(chunk, 0, chunk.length, i * step)
-      hasher.offer(i * step, [chunk]) // ahead of the hashed prefix: ignored, read back instead
-    }
-    hasher.advance(SIZE)
-    await fh.close()
-    expect(await hasher.finish(SIZE)).toEqual({
-      sha256: createHash('sha256').update(bytes).digest('hex'),
-      sha1: createHash('sha1').update(bytes).digest('hex'),
-    })
-  })
-
   it('reports a file shorter than announced instead of hanging', async () => {
     const file = path.join(dir, 'short')
     await writeFile(file, randomBytes(SIZE))

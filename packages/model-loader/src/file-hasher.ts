@@ -1,8 +1,7 @@
 /**
- * Hashes a file while it is still being downloaded, in order, on the main thread: bytes written
- * right at the hashed prefix's end are hashed from memory as they are written (the GET of the
- * first part never reads anything back); bytes written ahead of it (the other parallel GETs) are
- * read back from the page cache once the prefix reaches them, in 4 MiB steps.
+ * Hashes a file while it is still being downloaded, in order, on the main thread: the file's
+ * complete prefix is read back from the page cache in 4 MiB steps as it grows (parallel GETs
+ * write out of order; hashing bytes from memory would only cover the first part's).
  */
 import { createHash } from 'node:crypto'
 import type { Hash } from 'node:crypto'
@@ -36,8 +35,6 @@ export class Digester {
 
 /** Feeds a hasher with how far the file is complete; `finish` waits for the digests. */
 export interface FileHasher {
-  /** `data` was just written at `at`: hashed now if it is next, else read back later. */
-  offer(at: number, data: readonly Uint8Array[]): void
   /** The first `upTo` bytes of the file are written and final. */
   advance(upTo: number): void
   finish(size: number): Promise<Digests>
@@ -47,14 +44,14 @@ export interface FileHasher {
 
 const STEP = 4 * 1024 * 1024
 
-/** A hasher for `file` (which must exist): call `offer`/`advance` as bytes land, then `finish`. */
+/** A hasher for `file` (which must exist): call `advance` as its prefix completes, then `finish`. */
 export function startFileHasher(file: string, algorithms: readonly DigestAlgorithm[]): FileHasher {
   const digester = new Digester(algorithms)
   const handle: Promise<FileHandle> = open(file, 'r')
   handle.catch(() => undefined) // observed by the read chain
   const buf = Buffer.allocUnsafe(STEP)
   let pos = 0 // bytes hashed
-  let queued = 0 // bytes hashed or queued to be read back
+  let queued = 0 // bytes queued to be read back
   let closed = false
   let chain: Promise<void> = Promise.resolve()
   const readUpTo = (upTo: number): Promise<void> => {
@@ -77,11 +74,6 @@ export function startFileHasher(file: string, algorithms: readonly DigestAlgorit
     await (await handle.catch(() => undefined))?.close()
   }
   return {
-    offer(at, data) {
-      if (at !== pos || queued > pos || closed) return
-      for (const chunk of data) digester.update(chunk)
-      pos = queued = at + data.reduce((sum, c) => sum + c.length, 0)
-    },
     advance(upTo) {
       if (upTo - queued >= STEP) void readUpTo(upTo)
     },

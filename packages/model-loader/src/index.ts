@@ -8,8 +8,6 @@
  * // ... serve bundle.modelPath; when a newer version has replaced it:
  * await bundle.release()
  */
-export { writeStreamAtomically } from './atomic-write.js'
-export type { ExpectedContent, WrittenFile } from './atomic-write.js'
 export { checkOnnxFile } from './bundle-check.js'
 export { BUNDLE_FILES } from './bundle.js'
 export type { BundleOrigin, ModelBundle } from './bundle.js'

@@ -10,8 +10,8 @@ import { Writable } from 'node:stream'
 export interface WriterHooks {
   /** Bytes arrived (not yet written): the connection is alive. */
   onReceived(bytes: number): void
-  /** `buffers` (`bytes` in all) are now in the file at `at`, in order. */
-  onWritten(at: number, buffers: readonly Buffer[], bytes: number): void
+  /** `bytes` more are now in the file, after the ones before. */
+  onWritten(bytes: number): void
 }
 
 async function writeAllAt(fh: FileHandle, buffers: Buffer[], position: number): Promise<void> {
@@ -56,9 +56,9 @@ export class PartWriter extends Writable {
       return
     }
     const at = this.#pos
-    const write = writeAllAt(this.#fh, [...buffers], at).then(() => {
+    const write = writeAllAt(this.#fh, buffers, at).then(() => {
       this.#pos = at + bytes
-      this.#hooks.onWritten(at, buffers, bytes)
+      this.#hooks.onWritten(bytes)
     })
     this.#inFlight = write.catch(() => undefined)
     write.then(() => {

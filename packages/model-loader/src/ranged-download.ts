@@ -39,8 +39,8 @@ export interface PartSettings {
 
 /** Callbacks for progress and logs. */
 export interface PartHooks {
-  /** `buffers` (`bytes` in all) are now in the file at `at`. */
-  onWritten(bytes: number, at: number, buffers: readonly Buffer[]): void
+  /** `bytes` more are now in the file. */
+  onWritten(bytes: number): void
   /** The first `upTo` bytes of the file are now written. */
   onContiguous(upTo: number): void
   onRetry(err: unknown, range: ByteRange, attempt: number, delayMs: number): void
@@ -133,9 +133,9 @@ class PartFetcher {
     }, stallTimeoutMs)
     const writer = new PartWriter(this.fh, from, part.end, {
       onReceived: () => timer.refresh(),
-      onWritten: (at, buffers, n) => {
+      onWritten: (n) => {
         part.done += n
-        this.hooks.onWritten(n, at, buffers)
+        this.hooks.onWritten(n)
         this.hooks.onContiguous(this.#contiguous())
       },
     })
