@@ -1,6 +1,6 @@
 /**
  * Hashes a file while it is still being downloaded, in order, on the main thread: the file's
- * complete prefix is read back from the page cache in 4 MiB steps as it grows (parallel GETs
+ * complete prefix is read back from the page cache in 1 MiB steps as it grows (parallel GETs
  * write out of order; hashing bytes from memory would only cover the first part's).
  */
 import { createHash } from 'node:crypto'
@@ -42,7 +42,7 @@ export interface FileHasher {
   close(): Promise<void>
 }
 
-const STEP = 4 * 1024 * 1024
+const STEP = 1024 * 1024
 
 /** A hasher for `file` (which must exist): call `advance` as its prefix completes, then `finish`. */
 export function startFileHasher(file: string, algorithms: readonly DigestAlgorithm[]): FileHasher {

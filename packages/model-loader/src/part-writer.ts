@@ -40,7 +40,7 @@ export class PartWriter extends Writable {
   #inFlight: Promise<unknown> = Promise.resolve()
 
   constructor(fh: FileHandle, start: number, end: number | undefined, hooks: WriterHooks) {
-    super({ highWaterMark: 1024 * 1024 })
+    super({ highWaterMark: 256 * 1024 })
     this.#fh = fh
     this.#pos = start
     this.#end = end ?? Infinity

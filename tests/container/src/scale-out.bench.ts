@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ensureDemoBundle } from '@resnet/model-loader'
-import { SCALED_S3, startLocalS3, startShapingProxy } from '@resnet/test-support'
+// by path, not through the package index (whose `.js` specifiers plain Node cannot resolve yet)
+import { startLocalS3 } from '../../support/src/s3-server.ts'
+import { SCALED_S3, startShapingProxy } from '../../support/src/shaping-proxy.ts'
 import { freePort, waitFor200 } from './http.ts'
 import { IMAGE, imageAvailable, podman, removeContainers, startContainer } from './podman.ts'
 
