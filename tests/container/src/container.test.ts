@@ -21,6 +21,9 @@ if (!available)
     `skipping container tests: podman or the image ${IMAGE} is not available (CI builds it)`
   )
 const names: string[] = []
+/** Runs `command` in a throwaway container of the image; its stdout. */
+const inImage = (command: string, ...args: string[]) =>
+  podman(['run', '--rm', '--entrypoint', command, IMAGE, ...args])
 afterAll(() => removeContainers(...names))
 
 async function launch(name: string, env: Record<string, string>, volumes: string[] = []) {
@@ -122,15 +125,7 @@ describe.skipIf(!available)(`the container image ${IMAGE}`, () => {
   })
 
   it('ships production dependencies only, as a non-root user', async () => {
-    const modules = await podman([
-      'run',
-      '--rm',
-      '--entrypoint',
-      'ls',
-      IMAGE,
-      'node_modules',
-      'node_modules/.pnpm',
-    ])
+    const modules = await inImage('ls', 'node_modules', 'node_modules/.pnpm')
     for (const devOnly of ['typescript', 'vitest', 'eslint', 'turbo', 's3rver', 'aws-cdk-lib']) {
       expect(modules, devOnly).not.toMatch(new RegExp(`^${devOnly}[@/]?`, 'm'))
     }
@@ -142,16 +137,12 @@ describe.skipIf(!available)(`the container image ${IMAGE}`, () => {
   })
 
   it('carries only its own platform: linux-x64 onnxruntime and sharp binaries, no TypeScript', async () => {
-    const found = await podman([
-      'run',
-      '--rm',
-      '--entrypoint',
+    const found = await inImage(
       'sh',
-      IMAGE,
       '-c',
       'cd node_modules/.pnpm && ls -d onnxruntime-node@*/node_modules/onnxruntime-node/bin/*/*/* @img+*' +
-        ' && find . -name "*.d.ts" | wc -l && uname -m',
-    ])
+        ' && find . -name "*.d.ts" | wc -l && uname -m'
+    )
     const lines = found.split('\n')
     const arch = lines.at(-1) === 'aarch64' ? 'arm64' : 'x64'
     const binaries = lines.filter((l) => l.includes('/bin/'))
