@@ -38,6 +38,7 @@ import { MODES, report } from './report.ts'
 import type { DemoRun, Mode, Network, Run } from './report.ts'
 
 const MB = 1024 * 1024
+const SERVER_FLAGS = ['--max-semi-space-size=16']
 const QUICK = process.env.BENCH_QUICK === '1'
 const SIZE_MB = Number(process.env.BENCH_MODEL_LOADER_MB ?? (QUICK ? 64 : 500))
 const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 3))
@@ -158,7 +159,8 @@ function runChild(
   env: Record<string, string>
 ): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const args = [fileURLToPath(import.meta.url), 'child', mode, network, target]
+    // the V8 flags the server runs the loader with (apps/resnet/src/launch.ts), for every mode
+    const args = [...SERVER_FLAGS, fileURLToPath(import.meta.url), 'child', mode, network, target]
     const proc = spawn(process.execPath, args, {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
