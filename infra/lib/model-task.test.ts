@@ -119,6 +119,20 @@ describe('ModelTask: definition and container', () => {
     })
   })
 
+  it('has a read-only root filesystem (ECS.5), the model cache and TMPDIR on task volumes', () => {
+    const definition = t.findResources('AWS::ECS::TaskDefinition')[
+      logicalId(plain.service.task.taskDefinition)
+    ]?.Properties as { Volumes: unknown[] }
+    expect(container()).toMatchObject({
+      ReadonlyRootFilesystem: true,
+      MountPoints: [
+        { SourceVolume: 'model-cache', ContainerPath: '/var/cache/models', ReadOnly: false },
+        { SourceVolume: 'tmp', ContainerPath: '/var/tmp/app', ReadOnly: false },
+      ],
+    })
+    expect(definition.Volumes).toEqual([{ Name: 'model-cache' }, { Name: 'tmp' }])
+  })
+
   it("runs the image tag from the app's ECR repository", () => {
     expect(JSON.stringify(container()?.Image)).toContain(':test-sha')
   })

@@ -46,8 +46,11 @@ export const DEFAULT_TASK_SIZE: TaskSize = Object.freeze({
   modelCacheGiB: 5,
 })
 
-/** Where the container caches models (the only path the image's `node` user may write). */
+/** Where the container caches models (a task volume: the root filesystem is read-only). */
 export const MODEL_CACHE_DIR = '/var/cache/models'
+
+/** The container's temp space (`TMPDIR` in the image), also a task volume. */
+export const TEMP_DIR = '/var/tmp/app'
 
 /** Options for {@link ModelTask}. */
 export interface ModelTaskProps {
@@ -121,6 +124,8 @@ export class ModelTask extends Construct {
         awsRegion: Stack.of(this).region,
       }),
       stopTimeout: servingTimings(settings).stopTimeout,
+      // Security Hub ECS.5: nothing but the two task volumes below is writable.
+      readonlyRootFilesystem: true,
       // Liveness only (/healthz): readiness is the ALB's job, and a slow model load is not a fault.
       healthCheck: {
         command: [
@@ -142,6 +147,15 @@ export class ModelTask extends Construct {
         maxBufferSize: Size.mebibytes(25),
       }),
     })
+    // Task volumes (Fargate: on the task's ephemeral storage). An empty volume mounted over a
+    // directory of the image takes that directory's owner, the image's `node` user.
+    for (const [name, containerPath] of [
+      ['model-cache', MODEL_CACHE_DIR],
+      ['tmp', TEMP_DIR],
+    ] as const) {
+      this.taskDefinition.addVolume({ name })
+      this.container.addMountPoints({ sourceVolume: name, containerPath, readOnly: false })
+    }
   }
 }
 

@@ -1,14 +1,14 @@
-// `pnpm bench`: a 500 MB model from a local S3 server (s3rver on 127.0.0.1), each download in a
-// fresh child process that reports its time, CPU and RSS growth: ours (loadModel: one GET, or
-// parallel ranged GETs if it proves slow, hashing while downloading, fsync, verify, rename) as a
-// single object (verified by its MD5 ETag) and as a bundle with SHA256SUMS (verified by SHA-256
-// only), against one plain GetObject piped to a file. The parent (s3rver) measures its own CPU
-// during each download. Also times a repeated loadModel of the unchanged source (the hot-reload
-// poll). Writes $BENCH_OUT_DIR/model-loader.md and .json. Runs on Node 24 (type stripping).
-// Knobs: BENCH_MODEL_LOADER_MB (size, default 500), BENCH_RUNS (runs per mode, default 5),
-// BENCH_QUICK=1 (harness debugging: 64 MB, 1 run).
+// `pnpm bench`: a 500 MB model from a local S3 server (s3rver on 127.0.0.1), behind the shaping
+// proxy (tests/support: per-connection and link caps, first-byte delay) and straight on loopback,
+// each download in a fresh child process that reports its time, CPU and RSS growth: ours
+// (loadModel: parallel ranged GETs, hashing while downloading, fsync, verify, rename) as a bundle
+// with SHA256SUMS (SHA-256) and as a single object (MD5 ETag + SHA-256), against one plain
+// GetObject piped to a file. The parent (s3rver + proxy) measures its own CPU during each
+// download. Also times a repeated loadModel of the unchanged source (the hot-reload poll). Writes
+// $BENCH_OUT_DIR/model-loader.md and .json. Runs on Node 24 (type stripping).
+// Knobs: BENCH_MODEL_LOADER_MB (size, default 500), BENCH_RUNS (rounds, default 3),
+// BENCH_QUICK=1 (harness debugging: 64 MB, 1 round), BENCH_ONLY, BENCH_NETWORKS (below).
 import { spawn } from 'node:child_process'
-import { createHash } from 'node:crypto'
 import {
   createReadStream,
   createWriteStream,
@@ -30,17 +30,22 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3'
-import { loadModel } from '@resnet/model-loader'
+import { DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE, loadModel } from '@resnet/model-loader'
 import { startLocalS3 } from '../../../tests/support/src/s3-server.ts'
+import { startShapingProxy } from '../../../tests/support/src/shaping-proxy.ts'
 import { writeBigOnnx } from './big-onnx.ts'
 import { MODES, report } from './report.ts'
-import type { DemoRun, Mode, Run } from './report.ts'
+import type { DemoRun, Mode, Network, Run } from './report.ts'
 
 const MB = 1024 * 1024
+const SERVER_FLAGS = ['--max-semi-space-size=16']
 const QUICK = process.env.BENCH_QUICK === '1'
 const SIZE_MB = Number(process.env.BENCH_MODEL_LOADER_MB ?? (QUICK ? 64 : 500))
-const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 5))
+const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 3))
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+/** BENCH_ONLY=ours,plain and BENCH_NETWORKS=shaped: a part of the bench (harness debugging). */
+const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean)
+const NETWORKS = (process.env.BENCH_NETWORKS ?? 'shaped,loopback').split(',') as Network[]
 const URIS = { single: 's3://models/single/model.onnx', bundle: 's3://models/bundle/' }
 
 const status = (field: 'VmRSS' | 'VmHWM'): number =>
@@ -49,20 +54,11 @@ const status = (field: 'VmRSS' | 'VmHWM'): number =>
   ) * 1024
 
 // ---- child: one download, measured from the inside ----
-async function plainGet(client: S3Client, target: string, hash: boolean): Promise<number> {
+async function plainGet(client: S3Client, target: string): Promise<number> {
   const got = await client.send(
     new GetObjectCommand({ Bucket: 'models', Key: 'single/model.onnx' })
   )
   await pipeline(got.Body as NodeJS.ReadableStream, createWriteStream(target))
-  if (hash) {
-    const [md5, sha256] = [createHash('md5'), createHash('sha256')]
-    for await (const chunk of createReadStream(target, { highWaterMark: MB })) {
-      md5.update(chunk as Buffer)
-      sha256.update(chunk as Buffer)
-    }
-    md5.digest()
-    sha256.digest()
-  }
   return statSync(target).size
 }
 
@@ -93,7 +89,7 @@ async function ours(
   }
 }
 
-async function child(mode: Mode, target: string): Promise<void> {
+async function child(mode: Mode, network: Network, target: string): Promise<void> {
   const client = new S3Client({}) // endpoint, region and credentials from the environment
   await client.send(new HeadObjectCommand({ Bucket: 'models', Key: 'single/model.onnx' })) // SDK loaded
   const rssBeforeBytes = status('VmRSS')
@@ -105,13 +101,14 @@ async function child(mode: Mode, target: string): Promise<void> {
     return (user + system) / 1e6
   }
   let run: ChildRun
-  if (mode === 'plain' || mode === 'plain+hash') {
-    const bytes = await plainGet(client, target, mode === 'plain+hash')
+  if (mode === 'plain') {
+    const bytes = await plainGet(client, target)
     const ms = performance.now() - started
     const cpu = cpuS()
     process.stdout.write('END\n')
     run = {
       mode,
+      network,
       ms,
       cpuS: cpu,
       bytes,
@@ -119,9 +116,9 @@ async function child(mode: Mode, target: string): Promise<void> {
       peakRssBytes: status('VmHWM'),
     }
   } else {
-    const uri = mode === 'ours' ? URIS.single : URIS.bundle
+    const uri = mode === 'ours-md5' ? URIS.single : URIS.bundle
     const { peak, ...rest } = await ours(uri, target, cpuS)
-    run = { mode, ...rest, rssBeforeBytes, peakRssBytes: peak }
+    run = { mode, network, ...rest, rssBeforeBytes, peakRssBytes: peak }
   }
   process.stdout.write(JSON.stringify(run))
   client.destroy()
@@ -155,9 +152,16 @@ type ChildRun = Omit<Run, 'serverCpuS'>
  * it ends (`START`, `END`), then its result: `serverCpuS` is this process's (s3rver's) CPU between
  * the two.
  */
-function runChild(mode: Mode, target: string, env: Record<string, string>): Promise<Run> {
+function runChild(
+  mode: Mode,
+  network: Network,
+  target: string,
+  env: Record<string, string>
+): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), 'child', mode, target], {
+    // the V8 flags the server runs the loader with (apps/resnet/src/launch.ts), for every mode
+    const args = [...SERVER_FLAGS, fileURLToPath(import.meta.url), 'child', mode, network, target]
+    const proc = spawn(process.execPath, args, {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     })
@@ -184,19 +188,6 @@ function runChild(mode: Mode, target: string, env: Record<string, string>): Prom
 }
 
 // ---- parent ----
-/** CPU seconds to hash SIZE_MB in memory with `algorithm` (best of three 64 MiB runs, scaled). */
-function hashCpuS(algorithm: 'md5' | 'sha256'): number {
-  const sample = Buffer.alloc(64 * MB, 0x5a)
-  let best = Infinity
-  for (let i = 0; i < 3; i++) {
-    const cpu0 = process.cpuUsage()
-    createHash(algorithm).update(sample).digest()
-    const { user, system } = process.cpuUsage(cpu0)
-    best = Math.min(best, (user + system) / 1e6)
-  }
-  return (best * SIZE_MB) / 64
-}
-
 async function upload(s3: Awaited<ReturnType<typeof startLocalS3>>, dir: string): Promise<number> {
   const t0 = performance.now()
   const source = path.join(dir, 'model.onnx')
@@ -217,33 +208,48 @@ async function upload(s3: Awaited<ReturnType<typeof startLocalS3>>, dir: string)
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'model-loader-bench-'))
   const s3 = await startLocalS3(['models'])
+  const proxy = await startShapingProxy(s3.endpoint)
   try {
     const setupS = await upload(s3, dir)
-    const env = {
+    const env = (network: Network) => ({
       ...s3.env,
+      AWS_ENDPOINT_URL_S3: network === 'shaped' ? proxy.url : s3.endpoint,
       AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
       AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
-    }
+    })
     const target = (i: number): string => path.join(dir, `run-${i}`)
-    await runChild('plain', target(0), env) // warm-up: the object into the page cache
+    await runChild('plain', 'loopback', target(0), env('loopback')) // the object into the page cache
     rmSync(target(0), { force: true })
     const runs: Run[] = []
-    for (let i = 1; i <= MODES.length * RUNS; i++) {
-      const mode = MODES[(i - 1) % MODES.length]!
-      runs.push(await runChild(mode, target(i), env))
-      rmSync(target(i), { recursive: true, force: true })
-      const r = runs.at(-1)!
-      const cpu = `client ${r.cpuS.toFixed(2)} s, server ${r.serverCpuS.toFixed(2)} s of CPU`
-      console.error(`${mode}: ${(r.bytes / MB / (r.ms / 1000)).toFixed(0)} MB/s, ${cpu}`)
+    for (let round = 0; round < RUNS; round++) {
+      for (const network of NETWORKS) {
+        for (const mode of MODES.filter((m) => ONLY.length === 0 || ONLY.includes(m))) {
+          const t = target(runs.length + 1)
+          const r = await runChild(mode, network, t, env(network))
+          runs.push(r)
+          rmSync(t, { recursive: true, force: true })
+          const cpu = `client ${r.cpuS.toFixed(2)} s, server ${r.serverCpuS.toFixed(2)} s of CPU`
+          console.error(
+            `${network} ${mode}: ${(r.bytes / MB / (r.ms / 1000)).toFixed(0)} MB/s, ${cpu}`
+          )
+        }
+      }
     }
     const demo = await demoRuns(dir)
+    const { perConnectionBytesPerS, linkBytesPerS, firstByteDelayMs } = proxy.shaping
     const { markdown, json } = report(runs, {
       demo,
       sizeMb: SIZE_MB,
       runsPerMode: RUNS,
       setupS,
       cpus: availableParallelism(),
-      hashCpuS: { md5: hashCpuS('md5'), sha256: hashCpuS('sha256') },
+      concurrency: DEFAULT_CONCURRENCY,
+      partMb: DEFAULT_PART_SIZE / MB,
+      shaping: {
+        perConnectionMbPerS: perConnectionBytesPerS / MB,
+        linkMbPerS: linkBytesPerS / MB,
+        firstByteDelayMs,
+      },
     })
     const out = process.env.BENCH_OUT_DIR ?? path.join(ROOT, '.artifacts/bench')
     mkdirSync(out, { recursive: true })
@@ -251,11 +257,12 @@ async function main(): Promise<void> {
     writeFileSync(path.join(out, 'model-loader.json'), `${JSON.stringify(json, null, 2)}\n`)
     console.log(markdown)
   } finally {
+    await proxy.close()
     await s3.close()
     rmSync(dir, { recursive: true, force: true })
   }
 }
 
-const [mode, modeArg, target] = process.argv.slice(2)
-if (mode === 'child') await child(modeArg as Mode, target ?? '')
+const [mode, modeArg, networkArg, target] = process.argv.slice(2)
+if (mode === 'child') await child(modeArg as Mode, networkArg as Network, target ?? '')
 else await main()

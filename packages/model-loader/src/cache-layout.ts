@@ -1,8 +1,8 @@
 /**
  * Where things live in the cache directory:
  * `<cacheDir>/<s3|https>/<name>-<hash of source>/<version>/` per source and version, the
- * source's `.lock`, the entries' `manifest.json`, temp files `.<file>.<pid>.<uuid>.tmp`, and
- * `<cacheDir>/index.json`.
+ * source's `.lock`, the entries' `manifest.json` (its mtime: the last use) and temp files
+ * `.<file>.<pid>.<uuid>.tmp`.
  */
 import { createHash, randomUUID } from 'node:crypto'
 import path from 'node:path'

@@ -24,10 +24,7 @@ interface ChildResult {
 }
 
 /** Runs loadModel in a real child process, reaching S3 through `endpoint` via the SDK's env chain. */
-function runChild(
-  endpoint: string,
-  parallelBelowBytesPerS?: number
-): { pid: number; kill(): void; done: Promise<ChildResult> } {
+function runChild(endpoint: string): { pid: number; kill(): void; done: Promise<ChildResult> } {
   const env = {
     ...process.env,
     ...s3.env,
@@ -36,7 +33,6 @@ function runChild(
     AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
   }
   const args = [CHILD, URI, cacheDir, String(PART)]
-  if (parallelBelowBytesPerS !== undefined) args.push(String(parallelBelowBytesPerS))
   const child = spawn(process.execPath, args, { env })
   let stdout = ''
   let stderr = ''
@@ -67,8 +63,7 @@ describe('one cache directory, several processes', () => {
   it('downloads once when two processes start together; the other waits and reuses it', async () => {
     const proxy = await startCountingProxy(s3.endpoint)
     try {
-      const parallel = Infinity // in parts from the start, to count them
-      const children = [runChild(proxy.url, parallel), runChild(proxy.url, parallel)]
+      const children = [runChild(proxy.url), runChild(proxy.url)]
       const results = await Promise.all(children.map((c) => c.done))
       for (const r of results) expect(r.code, r.stderr).toBe(0)
       expect(results.map((r) => r.out.sha256)).toEqual([MODEL.sha256, MODEL.sha256])

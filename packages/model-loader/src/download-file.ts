@@ -94,8 +94,7 @@ function hooksFor(
   flusher: Flusher
 ): PartHooks {
   return {
-    onWritten: (n, at, buffers) => {
-      hasher.offer(at, buffers) // before onContiguous: hashed from memory, not read back
+    onWritten: (n) => {
       progress.add(n)
       flusher.add(n)
     },
@@ -106,14 +105,6 @@ function hooksFor(
       const reason = (err as Error).message
       const fields = { file: job.label, from: range.start, attempt, delayMs: Math.round(delayMs) }
       job.logger?.warn({ ...fields, reason }, 'model download interrupted: retrying')
-    },
-    onParallel(bytesPerS, concurrency) {
-      const fields = {
-        file: job.label,
-        mbPerS: Math.round((10 * bytesPerS) / MB) / 10,
-        concurrency,
-      }
-      job.logger?.info(fields, 'model download: one GET is slow, continuing with parallel GETs')
     },
   }
 }
@@ -144,7 +135,7 @@ export async function downloadFile(job: FileJob): Promise<VerifiedFile> {
   await mkdir(path.dirname(job.target), { recursive: true })
   const temp = tempPathFor(job.target)
   const fh = await open(temp, 'w')
-  const hasher = startFileHasher(temp, digestsToCompute(job.checks), { size: job.size })
+  const hasher = startFileHasher(temp, digestsToCompute(job.checks))
   try {
     const size = await fetchInto(job, fh, hasher)
     const digests = await hasher.finish(size)

@@ -1,12 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { directGet, releaseBodyBuffer } from './direct-get.js'
-import { hashBytesPerS, hashFile, startFileHasher, wantsWorker } from './file-hasher.js'
+import type { DigestAlgorithm } from './checksums.js'
+import { startFileHasher } from './file-hasher.js'
 
 const SIZE = 32 * 1024 * 1024
 let dir: string
@@ -15,15 +13,16 @@ beforeEach(async () => {
   return () => rm(dir, { recursive: true, force: true })
 })
 
-describe.each([
-  ['main thread', false],
-  ['worker thread', true],
-])('file hasher (%s)', (_name, worker) => {
+/** Hashes a whole written file. */
+const hashFile = (file: string, algorithms: DigestAlgorithm[], size: number) =>
+  startFileHasher(file, algorithms).finish(size)
+
+describe('file hasher', () => {
   it('hashes a file while it is written, out of order', async () => {
     const bytes = randomBytes(SIZE + 3_000_000)
     const file = path.join(dir, 'f')
     const fh = await open(file, 'w')
-    const hasher = startFileHasher(file, ['sha256', 'md5', 'crc32'], { worker })
+    const hasher = startFileHasher(file, ['sha256', 'md5', 'crc32'])
     const half = Math.floor(bytes.length / 2)
     await fh.write(bytes, half, bytes.length - half, half) // second half first
     hasher.advance(0)
@@ -36,90 +35,25 @@ describe.each([
     const digests = await hasher.finish(bytes.length)
     expect(digests.sha256).toBe(createHash('sha256').update(bytes).digest('hex'))
     expect(digests.md5).toBe(createHash('md5').update(bytes).digest('hex'))
-    expect(digests).toEqual(await hashFile(file, ['sha256', 'md5', 'crc32']))
-  })
-
-  it('hashes bytes offered as they are written, reading back only what was written ahead', async () => {
-    const bytes = randomBytes(SIZE)
-    const file = path.join(dir, 'offered')
-    const fh = await open(file, 'w')
-    const hasher = startFileHasher(file, ['sha256', 'sha1'], { worker })
-    const step = 1_000_000
-    const skipped = [5, 6, 7] // written later, out of order: read back once the prefix reaches them
-    for (let at = 0; at < bytes.length; at += step) {
-      if (skipped.includes(at / step)) continue
-      const chunk = bytes.subarray(at, at + step)
-      await fh.write(chunk, 0, chunk.length, at)
-      hasher.offer(at, [chunk.subarray(0, 1000), chunk.subarray(1000)])
-      hasher.advance(Math.min(at + chunk.length, 5 * step)) // the prefix stops at the gap
-    }
-    for (const i of skipped) {
-      const chunk = bytes.subarray(i * step, (i + 1) * step)
-      await fh.write(chunk, 0, chunk.length, i * step)
-      hasher.offer(i * step, [chunk]) // ahead of the hashed prefix: ignored, read back instead
-    }
-    hasher.advance(SIZE)
-    await fh.close()
-    expect(await hasher.finish(SIZE)).toEqual({
-      sha256: createHash('sha256').update(bytes).digest('hex'),
-      sha1: createHash('sha1').update(bytes).digest('hex'),
-    })
+    expect(digests).toEqual(await hashFile(file, ['sha256', 'md5', 'crc32'], bytes.length))
   })
 
   it('reports a file shorter than announced instead of hanging', async () => {
     const file = path.join(dir, 'short')
     await writeFile(file, randomBytes(SIZE))
-    const hasher = startFileHasher(file, ['sha256'], { worker })
+    const hasher = startFileHasher(file, ['sha256'])
     await expect(hasher.finish(SIZE + 10)).rejects.toThrow(/unexpected end/)
     await hasher.close()
   })
 })
 
-describe('file hasher', () => {
-  it('uses a worker thread only for big files that are slow to hash, with cores to spare', () => {
-    expect(hashBytesPerS(['md5', 'sha256'])).toBeLessThan(hashBytesPerS(['sha256']))
-    expect(wantsWorker(1_000_000, ['md5', 'sha256'])).toBe(false) // small
-    expect(wantsWorker(1e9, ['crc32'])).toBe(false) // fast
-  })
-
+describe('file hasher digests', () => {
   it('computes S3 CRC32 (the check value of "123456789" is cbf43926)', async () => {
     const file = path.join(dir, 'check')
     await writeFile(file, '123456789')
-    expect(await hashFile(file, ['crc32', 'sha1'])).toEqual({
+    expect(await hashFile(file, ['crc32', 'sha1'], 9)).toEqual({
       crc32: 'cbf43926',
       sha1: 'f7c3bc1d808e04732adf679965ccc34ca7ae3441',
     })
-  })
-})
-
-describe('file hasher (worker thread) with body buffers lent from direct-get', () => {
-  it('hashes chunks in shared memory where they are, and gives their buffers back', async () => {
-    const bytes = randomBytes(6 * 1024 * 1024 + 777)
-    const server = createServer((_req, res) => {
-      res.writeHead(200, { 'content-length': bytes.length }).end(bytes)
-    })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    const { port } = server.address() as AddressInfo
-    const request = { method: 'GET', protocol: 'http:', hostname: '127.0.0.1', port, path: '/m' }
-    const response = await directGet({ ...request, headers: {} })
-    const file = path.join(dir, 'lent')
-    const fh = await open(file, 'w')
-    const hasher = startFileHasher(file, ['md5', 'sha256'], { worker: true })
-    let at = 0
-    let lent = 0
-    for await (const chunk of response.body as AsyncIterable<Buffer>) {
-      await fh.write(chunk, 0, chunk.length, at)
-      lent += Number(chunk.buffer instanceof SharedArrayBuffer)
-      hasher.offer(at, [chunk]) // lends the chunk: held until the worker is done with it
-      releaseBodyBuffer(chunk) // the writer is done: the worker's hold keeps it from reuse
-      at += chunk.length
-      hasher.advance(at)
-    }
-    await fh.close()
-    server.close()
-    expect(lent).toBeGreaterThan(10) // the chunks were shared memory, not copies
-    const digests = await hasher.finish(bytes.length)
-    expect(digests.md5).toBe(createHash('md5').update(bytes).digest('hex'))
-    expect(digests.sha256).toBe(createHash('sha256').update(bytes).digest('hex'))
   })
 })

@@ -8,8 +8,6 @@
  * // ... serve bundle.modelPath; when a newer version has replaced it:
  * await bundle.release()
  */
-export { writeStreamAtomically } from './atomic-write.js'
-export type { ExpectedContent, WrittenFile } from './atomic-write.js'
 export { checkOnnxFile } from './bundle-check.js'
 export { BUNDLE_FILES, LOCAL_BUNDLE_PATHS } from './bundle.js'
 export type { BundleOrigin, ModelBundle } from './bundle.js'
@@ -18,7 +16,7 @@ export type { DemoBundle } from './demo/demo-bundle.js'
 export { ModelLoaderError } from './errors.js'
 export type { ModelLoaderErrorCode } from './errors.js'
 export { DEMO_MODEL_URI, loadModel } from './load-model.js'
-export { DEFAULT_PARALLEL_BELOW_BYTES_PER_S, DEFAULT_PART_SIZE } from './options.js'
+export { DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE } from './options.js'
 export type { LoadModelOptions } from './options.js'
 export type { LoaderLogger } from './progress.js'
 export { parseModelUri } from './model-uri.js'

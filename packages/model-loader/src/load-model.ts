@@ -58,8 +58,7 @@ async function loadRemoteOnce(
     return materializeRemote(ctx, await httpsSource(loc.url, options.fetch ?? fetch, signal))
   }
   const client = options.s3Client ?? defaultS3Client()
-  const direct = options.directBody ?? true
-  return materializeRemote(ctx, await s3Source(client, loc, uri, signal, direct))
+  return materializeRemote(ctx, await s3Source(client, loc, uri, signal))
 }
 
 async function withAttempts(

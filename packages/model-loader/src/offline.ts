@@ -5,11 +5,10 @@
 import path from 'node:path'
 import { BUNDLE_FILES } from './bundle.js'
 import type { ModelBundle } from './bundle.js'
-import { readIndex } from './cache-index.js'
+import { listEntries } from './cache-entries.js'
 import { safeName, SOURCE_LOCK, sourceDirFor } from './cache-layout.js'
-import { hashFile } from './file-hasher.js'
 import { acquireLock } from './file-lock.js'
-import { listDir } from './fs-util.js'
+import { sha256File } from './hash-file.js'
 import { leaseEntry } from './leases.js'
 import { bundleFromEntry, filesPresent, readManifest } from './manifest.js'
 import type { Manifest } from './manifest.js'
@@ -25,19 +24,16 @@ export interface OfflineSource {
   readonly version?: string | undefined
 }
 
+/** The source's complete entries (only `version`'s, if given), most recently used first. */
 async function candidates(
   cacheDir: string,
   sourceDir: string,
   version: string | undefined
 ): Promise<string[]> {
-  const dirs = (await listDir(sourceDir))
-    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
-    .map((e) => path.join(sourceDir, e.name))
-    .filter((dir) => version === undefined || path.basename(dir) === safeName(version))
-  const used = new Map(
-    (await readIndex(cacheDir)).entries.map((e) => [path.join(cacheDir, e.dir), e.lastUsedAt])
-  )
-  return dirs.sort((a, b) => (used.get(b) ?? '').localeCompare(used.get(a) ?? ''))
+  return (await listEntries(cacheDir, [sourceDir]))
+    .filter((e) => version === undefined || path.basename(e.dir) === safeName(version))
+    .sort((a, b) => b.lastUsedMs - a.lastUsedMs)
+    .map((e) => e.dir)
 }
 
 /** Entries this process re-hashed already (polling while offline must not re-hash each time). */
@@ -49,7 +45,7 @@ async function verifiedEntry(dir: string): Promise<Manifest | undefined> {
   const model = manifest.files[BUNDLE_FILES.model]
   if (!model) return undefined
   if (rehashed.get(dir) === model.sha256) return manifest
-  const { sha256 } = await hashFile(path.join(dir, BUNDLE_FILES.model), ['sha256'])
+  const sha256 = await sha256File(path.join(dir, BUNDLE_FILES.model))
   if (sha256 !== model.sha256) return undefined
   rehashed.set(dir, sha256)
   return manifest

@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { beforeEach, describe, expect, it } from 'vitest'
-import type { Load } from './load-sampler.js'
-import { fetchParts, isNetworkBound } from './ranged-download.js'
+import { fetchParts } from './ranged-download.js'
 import type { ByteRange, PartHooks, PartSettings, RangeReader } from './ranged-download.js'
 
 const DATA = randomBytes(1_000_000)
@@ -15,8 +14,6 @@ const SETTINGS: PartSettings = {
   retries: 3,
   backoff: { baseMs: 1, maxMs: 5 },
   stallTimeoutMs: 5_000,
-  parallelBelowBytesPerS: Infinity, // parallel from the start
-  probeMs: 50,
 }
 const noHooks = {
   onWritten: () => undefined,
@@ -133,69 +130,5 @@ describe('fetchParts', () => {
   it('refuses a body longer than the range asked for (a server ignoring Range)', async () => {
     const read: RangeReader = () => Promise.resolve(Readable.from([DATA]))
     await expect(download(read)).rejects.toThrow(/more than the \d+ bytes asked for/)
-  })
-})
-
-describe('fetchParts, one GET first', () => {
-  const idle: Load = { idleCpu: 0.9, eventLoop: 0.1 }
-  const adaptive = (load: Load, bytesPerS = 1e12): PartSettings => ({
-    ...SETTINGS,
-    parallelBelowBytesPerS: bytesPerS,
-    probeMs: 20,
-    load: () => () => load,
-  })
-
-  it('takes a GET as network-bound only with idle CPUs and a free event loop', () => {
-    expect(isNetworkBound(idle)).toBe(true)
-    expect(isNetworkBound({ idleCpu: 0.1, eventLoop: 0.1 })).toBe(false)
-    expect(isNetworkBound({ idleCpu: 0.9, eventLoop: 0.9 })).toBe(false)
-  })
-
-  it('fetches every part through one GET when it is fast enough', async () => {
-    const { read, state } = serve()
-    const data = await download(read, adaptive(idle, 1))
-    expect(data.equals(DATA)).toBe(true)
-    expect(state.ranges).toEqual([`0-${DATA.length}`])
-  })
-
-  it('keeps one slow GET when the machine has no CPU to spare', async () => {
-    const { read, state } = serve(undefined, 1)
-    const data = await download(read, adaptive({ idleCpu: 0.05, eventLoop: 0.2 }))
-    expect(data.equals(DATA)).toBe(true)
-    expect(state.ranges).toEqual([`0-${DATA.length}`])
-  })
-
-  it('spreads the parts a slow GET has not reached over `concurrency` GETs', async () => {
-    const { read, state } = serve(undefined, 2)
-    const spread: number[] = []
-    const hooks = {
-      ...noHooks,
-      onParallel: (_rate: number, n: number) => {
-        spread.push(n)
-      },
-    }
-    const data = await download(read, adaptive(idle), hooks)
-    expect(data.equals(DATA)).toBe(true)
-    expect(spread).toEqual([3])
-    expect(state.ranges[0]).toBe(`0-${DATA.length}`) // the first GET, later cut short
-    const later = state.ranges.slice(1).map((r) => r.split('-').map(Number))
-    expect(later.length).toBeGreaterThan(1)
-    for (const [start, end] of later) {
-      expect(start! % SETTINGS.partSize).toBe(0) // whole parts
-      expect(end).toBe(Math.min(start! + SETTINGS.partSize, DATA.length))
-    }
-    expect(state.maxInFlight).toBeGreaterThan(1)
-    expect(state.inFlight).toBe(0) // the first GET was aborted once it reached its new end
-    expect(state.sent).toBeLessThan(DATA.length + 4 * 16_384 * 3) // little beyond what is needed
-  })
-
-  it('resumes one GET after a cut from the byte received, to the end of the file', async () => {
-    const { read, state } = serve((_range, n) => (n === 1 ? 'cut' : undefined))
-    const data = await download(read, adaptive(idle, 1))
-    expect(data.equals(DATA)).toBe(true)
-    expect(state.ranges).toHaveLength(2)
-    const resumedAt = Number(state.ranges[1]!.split('-')[0])
-    expect(resumedAt).toBeGreaterThanOrEqual(DATA.length / 2 - 16_384) // nothing received is lost
-    expect(state.ranges[1]).toBe(`${resumedAt}-${DATA.length}`)
   })
 })

@@ -1,14 +1,13 @@
 /**
  * Materialises a listed remote bundle (S3 or HTTPS) in the disk cache. Under the source's lock:
  * clean up, reuse a complete entry of the listed version or download one (files first, manifest
- * last), lease it; then record the use in the index and apply the size cap.
+ * last), lease it; then record the use and apply the size cap.
  */
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { BUNDLE_FILES } from './bundle.js'
 import type { BundleOrigin, ModelBundle } from './bundle.js'
 import { recordUseAndEvict } from './cache-evict.js'
-import { entryFor } from './cache-index.js'
 import { entryLayout } from './cache-layout.js'
 import type { EntryLayout } from './cache-layout.js'
 import { sweepCacheOnce, sweepSource } from './cache-sweep.js'
@@ -137,17 +136,16 @@ async function lockSource(
   })
 }
 
-/** Records the use in the index and applies the size cap; logs, never throws: the model is ready. */
-async function recordUse(ctx: CacheContext, dir: string, manifest: Manifest): Promise<void> {
+/** Records the use and applies the size cap; logs, never throws: the model is ready. */
+async function recordUse(ctx: CacheContext, dir: string): Promise<void> {
   try {
-    const record = entryFor(ctx.cacheDir, dir, manifest, new Date().toISOString())
-    const evicted = await recordUseAndEvict(ctx.cacheDir, record, ctx.maxCacheBytes, ctx.signal)
+    const evicted = await recordUseAndEvict(ctx.cacheDir, dir, ctx.maxCacheBytes)
     for (const e of evicted) {
       ctx.logger?.info({ dir: e.dir, bytes: e.bytes, uri: e.uri }, 'model cache: evicted')
     }
   } catch (err) {
     const fields = { err, cacheDir: ctx.cacheDir }
-    ctx.logger?.warn(fields, 'model cache: index update or eviction failed')
+    ctx.logger?.warn(fields, 'model cache: recording the use or eviction failed')
   }
 }
 
@@ -177,7 +175,7 @@ export async function materializeRemote(
   } finally {
     await lock.release()
   }
-  await recordUse(ctx, layout.dir, entry.manifest)
+  await recordUse(ctx, layout.dir)
   const { downloadedBytes, origin } = entry
   const details = { uri: source.uri, name: source.name, downloadedBytes, origin }
   return bundleFromEntry(layout.dir, entry.manifest, details, release)

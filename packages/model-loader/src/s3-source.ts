@@ -5,7 +5,6 @@ import type { S3Client, _Object } from '@aws-sdk/client-s3'
 import { BUNDLE_FILES } from './bundle.js'
 import { fromS3Checksums, md5FromEtag } from './checksums.js'
 import type { ExpectedDigest } from './checksums.js'
-import { directGetMiddleware } from './direct-get.js'
 import { ModelLoaderError } from './errors.js'
 import type { ModelLocation } from './model-uri.js'
 import type { RangeReader } from './ranged-download.js'
@@ -108,12 +107,7 @@ async function listFiles(
   return files
 }
 
-function s3Reader(
-  client: S3Client,
-  loc: S3Location,
-  file: S3File,
-  directBody: boolean
-): RangeReader {
+function s3Reader(client: S3Client, loc: S3Location, file: S3File): RangeReader {
   const where = file.location
   const input = {
     Bucket: loc.bucket,
@@ -122,10 +116,6 @@ function s3Reader(
   }
   return async (range, signal): Promise<Readable> => {
     const command = new GetObjectCommand({ ...input, Range: range && rangeHeader(range) })
-    if (directBody) {
-      const direct = directGetMiddleware(signal) // the body straight from the socket (direct-get.ts)
-      command.middlewareStack.add(direct.middleware as never, direct.options)
-    }
     const got = await client.send(command, { abortSignal: signal }).catch((err: unknown) => {
       // 416: the range is past the end of what is there now; 412: a precondition on the version
       if (![412, 416].includes(httpStatusOf(err) ?? 0)) throw err
@@ -158,16 +148,12 @@ export function s3Identity(loc: S3Location): { cacheKey: string; name: string } 
   return { cacheKey: `s3://${loc.bucket}/${path}`, name: nameFrom(loc) }
 }
 
-/**
- * Lists the model files at an S3 location (HEAD or ListObjectsV2): no download yet. `directBody`:
- * bodies are read by direct-get.ts rather than the client's request handler.
- */
+/** Lists the model files at an S3 location (HEAD or ListObjectsV2): no download yet. */
 export async function s3Source(
   client: S3Client,
   loc: S3Location,
   uri: string,
-  signal: AbortSignal,
-  directBody = true
+  signal: AbortSignal
 ): Promise<RemoteSource> {
   const files = await listFiles(client, loc, uri, signal)
   const byName = new Map(files.map((f) => [f.name, f]))
@@ -187,6 +173,6 @@ export async function s3Source(
       }
       return head.checks.filter((c) => c.algorithm !== 'md5') // the listing's ETag gave the MD5
     },
-    reader: (file) => s3Reader(client, loc, fileOf(file), directBody),
+    reader: (file) => s3Reader(client, loc, fileOf(file)),
   }
 }

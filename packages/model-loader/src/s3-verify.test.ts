@@ -93,7 +93,7 @@ describe('loadModel verification', () => {
       await expect(load).rejects.toMatchObject({ code: 'INVALID_MODEL', message: why })
       expect(proxy.count('GET', '/models/') - gets).toBe(2) // the listing and one download
     }
-    expect((await listFiles(cacheDir)).filter((f) => !f.endsWith('index.json'))).toEqual([])
+    expect(await listFiles(cacheDir)).toEqual([])
   })
 
   it('refuses a bundle whose config.json is not JSON', async () => {

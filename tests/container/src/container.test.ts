@@ -22,6 +22,9 @@ if (!available)
       'build it with ../shared/tools/container-check.sh as .ci/run does)'
   )
 const names: string[] = []
+/** Runs `command` in a throwaway container of the image; its stdout. */
+const inImage = (command: string, ...args: string[]) =>
+  podman(['run', '--rm', '--entrypoint', command, IMAGE, ...args])
 afterAll(() => removeContainers(...names))
 
 async function launch(name: string, env: Record<string, string>, volumes: string[] = []) {
@@ -98,16 +101,42 @@ describe.skipIf(!available)(`the container image ${IMAGE}`, () => {
     }
   })
 
+  it('with a read-only root filesystem: downloads from S3, caches, hot-reloads a new version', async () => {
+    const s3 = await startLocalS3(['models'])
+    const upload = async (version: string) => {
+      for (const file of ['model.onnx', 'labels.txt']) {
+        await s3.put('models', `mobilenet/${file}`, path.join(MOBILENET_DIR, file))
+      }
+      await s3.put('models', 'mobilenet/config.json', Buffer.from(JSON.stringify({ version })))
+    }
+    const modelVersion = async (url: string) =>
+      ((await (await fetch(url)).json()) as { model: { version: string } | null }).model?.version
+    try {
+      await upload('1')
+      const env = { ...s3.env, MODEL_URI: 's3://models/mobilenet/', MODEL_POLL_INTERVAL_S: '1' }
+      const { url } = await launch('resnet-readonly', env)
+      expect(await modelVersion(url)).toBe('1')
+      await upload('2')
+      const deadline = performance.now() + 60_000
+      while ((await modelVersion(url)) !== '2' && performance.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 250))
+      }
+      expect(await modelVersion(url)).toBe('2')
+      expect((await predict(url, await readFile(`${IMAGES_DIR}cat.jpg`))).status).toBe(200)
+      // only the volumes are writable: the cache holds both versions, TMPDIR takes a file
+      const exec = (script: string) => podman(['exec', 'resnet-readonly', 'sh', '-c', script])
+      await expect(exec('touch /app/x')).rejects.toThrow(/Read-only file system/)
+      await expect(exec('touch "$TMPDIR/x" && echo ok')).resolves.toBe('ok')
+      const manifests = await exec('find "$MODEL_CACHE_DIR" -name manifest.json | wc -l')
+      expect(Number(manifests)).toBe(2)
+      expect((await stopContainer('resnet-readonly')).exitCode).toBe(0)
+    } finally {
+      await s3.close()
+    }
+  })
+
   it('ships production dependencies only, as a non-root user', async () => {
-    const modules = await podman([
-      'run',
-      '--rm',
-      '--entrypoint',
-      'ls',
-      IMAGE,
-      'node_modules',
-      'node_modules/.pnpm',
-    ])
+    const modules = await inImage('ls', 'node_modules', 'node_modules/.pnpm')
     for (const devOnly of ['typescript', 'vitest', 'eslint', 'turbo', 's3rver', 'aws-cdk-lib']) {
       expect(modules, devOnly).not.toMatch(new RegExp(`^${devOnly}[@/]?`, 'm'))
     }
@@ -115,6 +144,23 @@ describe.skipIf(!available)(`the container image ${IMAGE}`, () => {
     expect(await podman(['image', 'inspect', '-f', '{{.Config.User}}', IMAGE])).toBe('node')
     const bytes = Number(await podman(['image', 'inspect', '-f', '{{.Size}}', IMAGE]))
     console.info(`image size: ${(bytes / 1e6).toFixed(0)} MB`)
-    expect(bytes).toBeLessThan(1.2e9)
+    expect(bytes).toBeLessThanOrEqual(300e6)
+  })
+
+  it('carries only its own platform: linux-x64 onnxruntime and sharp binaries, no TypeScript', async () => {
+    const found = await inImage(
+      'sh',
+      '-c',
+      'cd node_modules/.pnpm && ls -d onnxruntime-node@*/node_modules/onnxruntime-node/bin/*/*/* @img+*' +
+        ' && find . -name "*.d.ts" | wc -l && uname -m'
+    )
+    const lines = found.split('\n')
+    const arch = lines.at(-1) === 'aarch64' ? 'arm64' : 'x64'
+    const binaries = lines.filter((l) => l.includes('/bin/'))
+    expect(binaries.map((l) => l.split('/').slice(-2).join('/'))).toEqual([`linux/${arch}`])
+    const sharp = lines.filter((l) => l.startsWith('@img+sharp-'))
+    expect(sharp.length).toBeGreaterThan(0)
+    for (const pkg of sharp) expect(pkg).toContain(`-linux-${arch}@`)
+    expect(lines.at(-2)).toBe('0') // no .d.ts files
   })
 })

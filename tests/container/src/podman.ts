@@ -42,10 +42,14 @@ export interface ContainerSpec {
   readonly volumes?: readonly string[]
 }
 
+/** The image's writable paths (model cache, TMPDIR): task volumes on ECS, volumes here. */
+export const WRITABLE_DIRS: readonly string[] = ['/var/cache/models', '/var/tmp/app']
+
 /**
  * Starts a container on the host network (it reaches s3rver on 127.0.0.1 and listens on
- * env.PORT) with a read-only root filesystem and the model cache on its own volume, as on
- * Fargate (a volume keeps the image's ownership of the directory; a tmpfs would be root's).
+ * env.PORT) with a read-only root filesystem and the model cache and TMPDIR on volumes of their
+ * own, as the ECS task definition does (a volume keeps the image's ownership of the directory; a
+ * tmpfs would be root's).
  */
 export async function startContainer(spec: ContainerSpec): Promise<string> {
   const args = [
@@ -55,8 +59,7 @@ export async function startContainer(spec: ContainerSpec): Promise<string> {
     spec.name,
     '--network=host',
     '--read-only',
-    '-v',
-    '/var/cache/models',
+    ...WRITABLE_DIRS.flatMap((dir) => ['-v', dir]),
   ]
   for (const [k, v] of Object.entries(spec.env)) args.push('-e', `${k}=${v}`)
   for (const volume of spec.volumes ?? []) args.push('-v', volume)

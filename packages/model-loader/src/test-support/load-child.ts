@@ -1,6 +1,6 @@
 // Child process for the cross-process tests: runs loadModel from src (Node type stripping, with a
 // hook mapping the `.js` import specifiers to the `.ts` files), prints the bundle as JSON.
-// argv: <uri> <cacheDir> [partSizeBytes [parallelBelowBytesPerS]]. S3 settings come from the
+// argv: <uri> <cacheDir> [partSizeBytes]. S3 settings come from the
 // environment (default chain).
 import { registerHooks } from 'node:module'
 
@@ -16,12 +16,11 @@ registerHooks({
 })
 
 const { loadModel } = await import('../load-model.js')
-const [uri, cacheDir, partSize, parallelBelow] = process.argv.slice(2)
+const [uri, cacheDir, partSize] = process.argv.slice(2)
 const bundle = await loadModel({
   uri,
   cacheDir: cacheDir ?? '',
   partSizeBytes: partSize ? Number(partSize) : undefined,
-  parallelBelowBytesPerS: parallelBelow ? Number(parallelBelow) : undefined,
   retryBaseDelayMs: 20,
   logger: {
     info: (fields, msg) => process.stderr.write(`${JSON.stringify({ msg, ...fields })}\n`),
