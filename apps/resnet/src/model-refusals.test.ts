@@ -3,11 +3,11 @@
  * message naming what to set; a bundle's self-test keeps a wrong config from turning ready.
  */
 import { execFile } from 'node:child_process'
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
-import { IMAGES_DIR, MOBILENET_DIR, referencePhotos } from '@resnet/test-support'
+import { IMAGES_DIR, MOBILENET_DIR, referencePhotos, startLocalS3 } from '@resnet/test-support'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startApp } from './test-support/app-process.js'
 import { REFUSED_MODELS, writeRefusedBundle } from './test-support/refused-models.js'
@@ -100,5 +100,31 @@ describe('self-test before ready', () => {
     const file = path.join(swapped, 'selftest', 'expected.json')
     const expected = JSON.parse(await readFile(file, 'utf8')) as { images: object }
     expect(Object.keys(expected.images)).toEqual(photos)
+  })
+
+  it('runs the self-test of an S3 bundle too: passes as written, refuses the BGR config', async () => {
+    const s3 = await startLocalS3(['models'])
+    try {
+      const files = await readdir(bundle, { recursive: true, withFileTypes: true })
+      for (const f of files.filter((e) => e.isFile())) {
+        const file = path.join(f.parentPath, f.name)
+        await s3.put('models', `st/${path.relative(bundle, file)}`, file)
+      }
+      const env = { ...s3.env, MODEL_URI: 's3://models/st/', INFERENCE_THREADS: '2' }
+      const good = await startApp({ ...env, MODEL_CACHE_DIR: path.join(root, 's3-cache') })
+      try {
+        await good.waitReady()
+        const passed = await good.waitForLog((l) => l.msg === 'self-test passed')
+        expect(passed).toMatchObject({ images: photos.length })
+      } finally {
+        await good.stop()
+      }
+      await s3.put('models', 'st/config.json', Buffer.from('{"input":{"colorOrder":"BGR"}}\n'))
+      const bad = await startApp({ ...env, MODEL_CACHE_DIR: path.join(root, 's3-cache') })
+      expect(await bad.exited()).toBe(1)
+      expect(messageOf(bad.logs().find((l) => l.level === 60))).toMatch(/Self-test failed/)
+    } finally {
+      await s3.close()
+    }
   })
 })

@@ -4,7 +4,7 @@
  * be a JSON object, labels.txt UTF-8. Whether onnxruntime accepts the graph is the server's test.
  */
 import { open, readFile } from 'node:fs/promises'
-import { BUNDLE_FILES } from './bundle.js'
+import { BUNDLE_FILES, NESTED_BUNDLE_PATHS } from './bundle.js'
 import { ModelLoaderError } from './errors.js'
 
 const invalid = (label: string, why: string): ModelLoaderError =>
@@ -71,7 +71,8 @@ export async function checkOnnxFile(file: string, label: string = file): Promise
 
 /** Checks one downloaded (or local) bundle file by its bundle name; others pass unchecked. */
 export async function checkBundleFile(name: string, file: string, label: string): Promise<void> {
-  if (name === BUNDLE_FILES.model) return checkOnnxFile(file, label)
+  if (name === BUNDLE_FILES.model || name === NESTED_BUNDLE_PATHS.nestedModel)
+    return checkOnnxFile(file, label)
   if (name === BUNDLE_FILES.config || name === BUNDLE_FILES.preprocessorConfig) {
     let value: unknown
     try {

@@ -1,4 +1,5 @@
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { MOBILENET_DIR, startLocalS3 } from '@resnet/test-support'
@@ -6,6 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadModel } from './load-model.js'
 
 const MODEL = path.join(MOBILENET_DIR, 'model.onnx')
+const sha256Of = async (file: string) =>
+  createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex')
 let root: string
 beforeAll(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'bundle-discovery-'))
@@ -37,6 +42,37 @@ describe('bundle file discovery', () => {
     await expect(loadModel({ uri: dir, cacheDir })).rejects.toMatchObject({
       code: 'INVALID_MODEL',
     })
+  })
+
+  it('fetches a Transformers.js layout (onnx/model.onnx) and its selftest/ from S3, then reuses them', async () => {
+    const s3 = await startLocalS3(['models'])
+    try {
+      await s3.put('models', 'tjs/onnx/model.onnx', MODEL)
+      await s3.put('models', 'tjs/onnx/model_quantized.onnx', Buffer.from('not listed'))
+      await s3.put('models', 'tjs/config.json', Buffer.from('{"id2label":{"0":"a"}}'))
+      await s3.put('models', 'tjs/selftest/expected.json', Buffer.from('{"images":{}}'))
+      await s3.put('models', 'tjs/selftest/a.jpg', Buffer.from('jpeg bytes'))
+      await s3.put('models', 'tjs/other/ignored.txt', Buffer.from('x'))
+      const load = () =>
+        loadModel({
+          uri: 's3://models/tjs/',
+          cacheDir: path.join(root, 's3-tjs-cache'),
+          s3Client: s3.client,
+        })
+      const first = await load()
+      expect(first.modelPath).toMatch(/\/onnx\/model\.onnx$/)
+      expect(first.sha256).toBe(await sha256Of(MODEL))
+      expect((await readdir(first.selfTestDir!)).sort()).toEqual(['a.jpg', 'expected.json'])
+      expect(await readFile(path.join(first.selfTestDir!, 'a.jpg'), 'utf8')).toBe('jpeg bytes')
+      await first.release()
+      const second = await load()
+      expect(second.downloadedBytes).toBe(0)
+      expect(second.modelPath).toBe(first.modelPath)
+      expect(second.selfTestDir).toBe(first.selfTestDir)
+      await second.release()
+    } finally {
+      await s3.close()
+    }
   })
 
   it('fetches preprocessor_config.json of an Optimum bundle from S3', async () => {

@@ -15,13 +15,17 @@ export const BUNDLE_FILES = {
 } as const
 
 /**
- * Places in a local bundle directory only: the model of a Transformers.js layout (when there is
- * no top-level model.onnx), and the self-test folder (reference images and `expected.json`).
+ * Places below a bundle directory or S3 prefix: the model of a Transformers.js layout (when there
+ * is no top-level model.onnx), and the self-test folder (reference images and `expected.json`,
+ * at most {@link MAX_SELF_TEST_FILES} files directly in it).
  */
-export const LOCAL_BUNDLE_PATHS = {
+export const NESTED_BUNDLE_PATHS = {
   nestedModel: 'onnx/model.onnx',
   selfTest: 'selftest',
 } as const
+
+/** The most files a bundle's `selftest/` may hold. */
+export const MAX_SELF_TEST_FILES = 64
 
 /** Where the files of a bundle came from on this load. */
 export type BundleOrigin =
@@ -46,7 +50,7 @@ export interface ModelBundle {
   readonly configPath: string | undefined
   /** `preprocessor_config.json` (Hugging Face image processor), when the bundle has one. */
   readonly preprocessorConfigPath?: string | undefined
-  /** The `selftest/` directory of a local bundle, when it has one. */
+  /** The bundle's `selftest/` directory, when it has one. */
   readonly selfTestDir?: string | undefined
   /** A name derived from the URI (last path segment without `.onnx`). */
   readonly name: string

@@ -5,10 +5,9 @@
  */
 import { stat, utimes } from 'node:fs/promises'
 import path from 'node:path'
-import { BUNDLE_FILES } from './bundle.js'
 import { MANIFEST, SOURCE_KINDS } from './cache-layout.js'
 import { listDir } from './fs-util.js'
-import { readManifest } from './manifest.js'
+import { modelFileOf, readManifest } from './manifest.js'
 
 /** One complete cache entry. */
 export interface CacheEntry {
@@ -43,7 +42,7 @@ export async function listEntries(cacheDir: string, sourceDirs?: string[]): Prom
         dir,
         uri: manifest.uri,
         bytes: Object.values(manifest.files).reduce((sum, f) => sum + f.size, 0),
-        sha256: manifest.files[BUNDLE_FILES.model]?.sha256 ?? '',
+        sha256: manifest.files[modelFileOf(manifest)]?.sha256 ?? '',
         lastUsedMs: used.mtimeMs,
       })
     }

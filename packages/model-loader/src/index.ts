@@ -9,7 +9,7 @@
  * await bundle.release()
  */
 export { checkOnnxFile } from './bundle-check.js'
-export { BUNDLE_FILES, LOCAL_BUNDLE_PATHS } from './bundle.js'
+export { BUNDLE_FILES, MAX_SELF_TEST_FILES, NESTED_BUNDLE_PATHS } from './bundle.js'
 export type { BundleOrigin, ModelBundle } from './bundle.js'
 export { ensureDemoBundle } from './demo/demo-bundle.js'
 export type { DemoBundle } from './demo/demo-bundle.js'

@@ -2,7 +2,7 @@
 import { access, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { checkBundleFile } from './bundle-check.js'
-import { BUNDLE_FILES, LOCAL_BUNDLE_PATHS } from './bundle.js'
+import { BUNDLE_FILES, NESTED_BUNDLE_PATHS } from './bundle.js'
 import type { ModelBundle } from './bundle.js'
 import { parseSha256Sums, verifyDigests } from './checksums.js'
 import type { ExpectedDigest } from './checksums.js'
@@ -63,10 +63,10 @@ export async function loadLocal(
   const dir = info.isDirectory() ? target : undefined
   const modelPath = dir
     ? ((await present(path.join(dir, BUNDLE_FILES.model))) ??
-      (await present(path.join(dir, LOCAL_BUNDLE_PATHS.nestedModel))))
+      (await present(path.join(dir, NESTED_BUNDLE_PATHS.nestedModel))))
     : target
   if (modelPath === undefined) {
-    const names = `${BUNDLE_FILES.model} or ${LOCAL_BUNDLE_PATHS.nestedModel}`
+    const names = `${BUNDLE_FILES.model} or ${NESTED_BUNDLE_PATHS.nestedModel}`
     throw new ModelLoaderError('MODEL_NOT_FOUND', `No ${names} in ${dir}`)
   }
   const inBundle = (name: string): Promise<string | undefined> =>
@@ -74,7 +74,7 @@ export async function loadLocal(
   const labelsPath = await inBundle(BUNDLE_FILES.labels)
   const configPath = await inBundle(BUNDLE_FILES.config)
   const preprocessorConfigPath = await inBundle(BUNDLE_FILES.preprocessorConfig)
-  const selfTestDir = await inBundle(LOCAL_BUNDLE_PATHS.selfTest)
+  const selfTestDir = await inBundle(NESTED_BUNDLE_PATHS.selfTest)
   if (checks.check !== false) {
     await checkBundleFile(BUNDLE_FILES.model, modelPath, modelPath)
     if (labelsPath) await checkBundleFile(BUNDLE_FILES.labels, labelsPath, labelsPath)

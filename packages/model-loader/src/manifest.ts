@@ -2,7 +2,7 @@
 import { readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { writeJsonAtomically } from './atomic-write.js'
-import { BUNDLE_FILES } from './bundle.js'
+import { BUNDLE_FILES, NESTED_BUNDLE_PATHS } from './bundle.js'
 import type { BundleOrigin, ModelBundle } from './bundle.js'
 import { MANIFEST } from './cache-layout.js'
 import { isMissing } from './fs-util.js'
@@ -66,6 +66,10 @@ export async function writeManifest(dir: string, manifest: Manifest): Promise<vo
   await writeJsonAtomically(path.join(dir, MANIFEST), manifest)
 }
 
+/** The entry's model file name: `model.onnx`, or `onnx/model.onnx` of a Transformers.js layout. */
+export const modelFileOf = (manifest: Manifest): string =>
+  manifest.files[BUNDLE_FILES.model] ? BUNDLE_FILES.model : NESTED_BUNDLE_PATHS.nestedModel
+
 /** The bundle a cache entry describes. */
 export function bundleFromEntry(
   dir: string,
@@ -75,12 +79,17 @@ export function bundleFromEntry(
 ): ModelBundle {
   const has = (name: string): string | undefined =>
     manifest.files[name] ? path.join(dir, name) : undefined
-  const model = manifest.files[BUNDLE_FILES.model]
+  const modelName = modelFileOf(manifest)
+  const model = manifest.files[modelName]
+  const selfTest = `${NESTED_BUNDLE_PATHS.selfTest}/`
   return {
-    modelPath: path.join(dir, BUNDLE_FILES.model),
+    modelPath: path.join(dir, modelName),
     labelsPath: has(BUNDLE_FILES.labels),
     configPath: has(BUNDLE_FILES.config),
     preprocessorConfigPath: has(BUNDLE_FILES.preprocessorConfig),
+    selfTestDir: Object.keys(manifest.files).some((name) => name.startsWith(selfTest))
+      ? path.join(dir, NESTED_BUNDLE_PATHS.selfTest)
+      : undefined,
     name: details.name,
     version: manifest.version,
     sha256: model?.sha256 ?? '',

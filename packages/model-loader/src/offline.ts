@@ -3,14 +3,13 @@
  * same source (the pinned version, if any) is re-verified (sizes and model sha256) and returned.
  */
 import path from 'node:path'
-import { BUNDLE_FILES } from './bundle.js'
 import type { ModelBundle } from './bundle.js'
 import { listEntries } from './cache-entries.js'
 import { safeName, SOURCE_LOCK, sourceDirFor } from './cache-layout.js'
 import { acquireLock } from './file-lock.js'
 import { sha256File } from './hash-file.js'
 import { leaseEntry } from './leases.js'
-import { bundleFromEntry, filesPresent, readManifest } from './manifest.js'
+import { bundleFromEntry, filesPresent, modelFileOf, readManifest } from './manifest.js'
 import type { Manifest } from './manifest.js'
 import type { RemoteSource } from './remote-source.js'
 
@@ -42,10 +41,10 @@ const rehashed = new Map<string, string>()
 async function verifiedEntry(dir: string): Promise<Manifest | undefined> {
   const manifest = await readManifest(dir)
   if (!manifest || !(await filesPresent(dir, manifest))) return undefined
-  const model = manifest.files[BUNDLE_FILES.model]
+  const model = manifest.files[modelFileOf(manifest)]
   if (!model) return undefined
   if (rehashed.get(dir) === model.sha256) return manifest
-  const sha256 = await sha256File(path.join(dir, BUNDLE_FILES.model))
+  const sha256 = await sha256File(path.join(dir, modelFileOf(manifest)))
   if (sha256 !== model.sha256) return undefined
   rehashed.set(dir, sha256)
   return manifest

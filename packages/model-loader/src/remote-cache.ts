@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
-import { BUNDLE_FILES } from './bundle.js'
+import { BUNDLE_FILES, NESTED_BUNDLE_PATHS } from './bundle.js'
 import type { BundleOrigin, ModelBundle } from './bundle.js'
 import { recordUseAndEvict } from './cache-evict.js'
 import { entryLayout } from './cache-layout.js'
@@ -47,7 +47,8 @@ function extraChecks(
   const checks: ExpectedDigest[] = []
   const listed = sums.get(file.name)
   if (listed) checks.push({ algorithm: 'sha256', hex: listed, source: BUNDLE_FILES.checksums })
-  if (file.name === BUNDLE_FILES.model && ctx.sha256) {
+  const isModel = file.name === BUNDLE_FILES.model || file.name === NESTED_BUNDLE_PATHS.nestedModel
+  if (isModel && ctx.sha256) {
     checks.push({
       algorithm: 'sha256',
       hex: ctx.sha256.toLowerCase(),

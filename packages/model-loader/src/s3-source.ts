@@ -2,7 +2,7 @@
 import type { Readable } from 'node:stream'
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3'
 import type { S3Client, _Object } from '@aws-sdk/client-s3'
-import { BUNDLE_FILES } from './bundle.js'
+import { BUNDLE_FILES, MAX_SELF_TEST_FILES, NESTED_BUNDLE_PATHS } from './bundle.js'
 import { fromS3Checksums, md5FromEtag } from './checksums.js'
 import type { ExpectedDigest } from './checksums.js'
 import { ModelLoaderError } from './errors.js'
@@ -54,13 +54,15 @@ async function headFile(
   }
 }
 
+/** The objects directly under `prefix` and the names of its sub-prefixes (`onnx/`, ...). */
 async function listPrefix(
   client: S3Client,
   bucket: string,
   prefix: string,
   signal: AbortSignal
-): Promise<_Object[]> {
+): Promise<{ objects: _Object[]; folders: Set<string> }> {
   const objects: _Object[] = []
+  const folders = new Set<string>()
   let token: string | undefined
   do {
     const page = await client.send(
@@ -73,9 +75,44 @@ async function listPrefix(
       { abortSignal: signal }
     )
     objects.push(...(page.Contents ?? []))
+    for (const p of page.CommonPrefixes ?? []) folders.add((p.Prefix ?? '').slice(prefix.length))
     token = page.IsTruncated ? page.NextContinuationToken : undefined
   } while (token)
-  return objects
+  return { objects, folders }
+}
+
+/**
+ * The bundle's objects: its top-level files, `onnx/model.onnx` when there is no top-level model
+ * (a Transformers.js layout), and the files directly in `selftest/`. Each one a List call.
+ */
+async function listBundle(
+  client: S3Client,
+  loc: Extract<S3Location, { kind: 's3-prefix' }>,
+  uri: string,
+  signal: AbortSignal
+): Promise<{ o: _Object; name: string }[]> {
+  const { bucket, prefix } = loc
+  const named = (objects: _Object[]) =>
+    objects.map((o) => ({ o, name: (o.Key ?? '').slice(prefix.length) }))
+  const top = await listPrefix(client, bucket, prefix, signal)
+  const found = named(top.objects).filter(({ name }) => bundleNames.has(name))
+  const [nestedDir] = NESTED_BUNDLE_PATHS.nestedModel.split('/')
+  const hasModel = found.some(({ name }) => name === BUNDLE_FILES.model)
+  if (!hasModel && top.folders.has(`${nestedDir}/`)) {
+    const nested = await listPrefix(client, bucket, `${prefix}${nestedDir}/`, signal)
+    const model = named(nested.objects).filter((f) => f.name === NESTED_BUNDLE_PATHS.nestedModel)
+    found.push(...model)
+  }
+  if (top.folders.has(`${NESTED_BUNDLE_PATHS.selfTest}/`)) {
+    const dir = `${prefix}${NESTED_BUNDLE_PATHS.selfTest}/`
+    const selfTest = named((await listPrefix(client, bucket, dir, signal)).objects)
+    if (selfTest.length > MAX_SELF_TEST_FILES) {
+      const msg = `${uri}${NESTED_BUNDLE_PATHS.selfTest}/ holds ${selfTest.length} files (at most ${MAX_SELF_TEST_FILES})`
+      throw new ModelLoaderError('INVALID_MODEL', msg)
+    }
+    found.push(...selfTest)
+  }
+  return found
 }
 
 async function listFiles(
@@ -91,18 +128,17 @@ async function listFiles(
     return [{ name: BUNDLE_FILES.model, key: loc.key, location, version, ...head }]
   }
   const bucket = loc.bucket
-  const files = (await listPrefix(client, bucket, loc.prefix, signal))
-    .map((o) => ({ o, name: (o.Key ?? '').slice(loc.prefix.length) }))
-    .filter(({ name }) => bundleNames.has(name))
-    .map(({ o, name }): S3File => {
-      const etag = unquote(o.ETag)
-      const md5 = md5FromEtag(etag)
-      const key = o.Key ?? ''
-      const location = `s3://${bucket}/${key}`
-      return { name, key, location, etag, version: etag, size: o.Size, checks: md5 ? [md5] : [] }
-    })
-  if (!files.some((f) => f.name === BUNDLE_FILES.model)) {
-    throw new ModelLoaderError('MODEL_NOT_FOUND', `No ${BUNDLE_FILES.model} under ${uri}`)
+  const files = (await listBundle(client, loc, uri, signal)).map(({ o, name }): S3File => {
+    const etag = unquote(o.ETag)
+    const md5 = md5FromEtag(etag)
+    const key = o.Key ?? ''
+    const location = `s3://${bucket}/${key}`
+    return { name, key, location, etag, version: etag, size: o.Size, checks: md5 ? [md5] : [] }
+  })
+  const models = [BUNDLE_FILES.model, NESTED_BUNDLE_PATHS.nestedModel] as string[]
+  if (!files.some((f) => models.includes(f.name))) {
+    const names = models.join(' or ')
+    throw new ModelLoaderError('MODEL_NOT_FOUND', `No ${names} under ${uri}`)
   }
   return files
 }
