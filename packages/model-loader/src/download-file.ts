@@ -48,42 +48,40 @@ const MB = 1024 * 1024
 const SYNC_EVERY = 32 * MB
 
 /** Background `fdatasync`s as bytes land (one at a time); `finish` fsyncs and reports failures. */
-class Flusher {
-  readonly #fh: FileHandle
-  #written = 0
-  #flushedAt = 0
-  #inFlight: Promise<void> | undefined
-  #failure: { err: unknown } | undefined
-
-  constructor(fh: FileHandle) {
-    this.#fh = fh
-  }
-
-  add(bytes: number): void {
-    this.#written += bytes
-    if (this.#inFlight || this.#failure || this.#written - this.#flushedAt < SYNC_EVERY) return
-    this.#flushedAt = this.#written
-    this.#inFlight = this.#fh.datasync().then(
-      () => {
-        this.#inFlight = undefined
-      },
-      (err: unknown) => {
-        this.#failure = { err } // a failed flush may not fail again: report this one
-        this.#inFlight = undefined
-      }
-    )
-  }
-
+interface Flusher {
+  add(bytes: number): void
   /** Waits for a background flush (before closing the file). */
-  async settled(): Promise<void> {
-    await this.#inFlight
-  }
-
+  settled(): Promise<void>
   /** Everything on disk, or the first flush failure. */
-  async finish(): Promise<void> {
-    await this.settled()
-    if (this.#failure) throw this.#failure.err
-    await this.#fh.sync()
+  finish(): Promise<void>
+}
+
+function startFlusher(fh: FileHandle): Flusher {
+  let written = 0
+  let flushedAt = 0
+  let inFlight: Promise<void> | undefined
+  let failure: { err: unknown } | undefined
+  const settled = async (): Promise<void> => {
+    await inFlight
+  }
+  return {
+    add(bytes) {
+      written += bytes
+      if (inFlight || failure || written - flushedAt < SYNC_EVERY) return
+      flushedAt = written
+      inFlight = fh
+        .datasync()
+        .catch((err: unknown) => {
+          failure = { err } // a failed flush may not fail again: report this one
+        })
+        .finally(() => (inFlight = undefined))
+    },
+    settled,
+    async finish() {
+      await settled()
+      if (failure) throw failure.err
+      await fh.sync()
+    },
   }
 }
 
@@ -111,7 +109,7 @@ function hooksFor(
 
 /** Fetches into the open temp file, fsyncs and closes it; returns its size. */
 async function fetchInto(job: FileJob, fh: FileHandle, hasher: FileHasher): Promise<number> {
-  const flusher = new Flusher(fh)
+  const flusher = startFlusher(fh)
   try {
     const progress = createProgress(job.logger, { file: job.label }, job.size)
     const hooks = hooksFor(job, progress, hasher, flusher)

@@ -76,12 +76,10 @@ export async function loadLocal(
   const preprocessorConfigPath = await inBundle(BUNDLE_FILES.preprocessorConfig)
   const selfTestDir = await inBundle(NESTED_BUNDLE_PATHS.selfTest)
   if (checks.check !== false) {
-    await checkBundleFile(BUNDLE_FILES.model, modelPath, modelPath)
-    if (labelsPath) await checkBundleFile(BUNDLE_FILES.labels, labelsPath, labelsPath)
-    if (configPath) await checkBundleFile(BUNDLE_FILES.config, configPath, configPath)
-    if (preprocessorConfigPath) {
-      const name = BUNDLE_FILES.preprocessorConfig
-      await checkBundleFile(name, preprocessorConfigPath, preprocessorConfigPath)
+    const { model, labels, config, preprocessorConfig } = BUNDLE_FILES
+    const files = [modelPath, labelsPath, configPath, preprocessorConfigPath]
+    for (const [i, name] of [model, labels, config, preprocessorConfig].entries()) {
+      if (files[i]) await checkBundleFile(name, files[i], files[i])
     }
   }
   const sha256 = await sha256Of(modelPath)

@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ModelLoaderError } from './errors.js'
-import { PartWriter } from './part-writer.js'
+import { partWriter } from './part-writer.js'
 import { backoffMs, isTransient } from './retry.js'
 import type { BackoffOptions } from './retry.js'
 
@@ -64,132 +64,99 @@ function planParts(size: number | undefined, ranged: boolean, partSize: number):
 
 const isComplete = (p: Part): boolean => p.end !== undefined && p.start + p.done >= p.end
 
-class PartFetcher {
-  readonly fh: FileHandle
-  readonly read: RangeReader
-  readonly settings: PartSettings
-  readonly hooks: PartHooks
-  readonly #stop = new AbortController()
-  readonly #signal: AbortSignal
-  readonly #parts: Part[]
-  /** No part before this one is incomplete. */
-  #first = 0
-  #next = 0
-
-  constructor(
-    fh: FileHandle,
-    read: RangeReader,
-    settings: PartSettings,
-    hooks: PartHooks,
-    parts: Part[],
-    signal: AbortSignal
-  ) {
-    this.fh = fh
-    this.read = read
-    this.settings = settings
-    this.hooks = hooks
-    this.#parts = parts
-    this.#signal = AbortSignal.any([signal, this.#stop.signal])
-  }
-
-  /** Runs every part to completion; the first failure stops the others before it is thrown. */
-  async run(): Promise<number> {
-    let failure: { err: unknown } | undefined
-    const worker = async (): Promise<void> => {
-      while (this.#next < this.#parts.length && !this.#signal.aborted) {
-        await this.#fetchPart(this.#parts[this.#next++]!)
-      }
-    }
-    const streams = Math.max(1, Math.min(this.settings.concurrency, this.#parts.length))
-    await Promise.all(
-      Array.from({ length: streams }, () =>
-        worker().catch((err: unknown) => {
-          failure ??= { err }
-          this.#stop.abort(err)
-        })
-      )
-    )
-    if (failure) throw failure.err
-    this.#signal.throwIfAborted()
-    return this.#parts.reduce((sum, p) => sum + p.done, 0)
-  }
-
-  #contiguous(): number {
-    let p = this.#parts[this.#first]
-    while (p && isComplete(p)) p = this.#parts[++this.#first]
-    const last = this.#parts.at(-1)!
-    return p ? p.start + p.done : last.start + last.done
-  }
-
-  async #streamOnce(part: Part): Promise<void> {
-    const from = part.start + part.done
-    const whole = this.#parts.length === 1 && from === 0
-    const range = whole ? undefined : { start: from, end: part.end }
-    const { stallTimeoutMs } = this.settings
-    const stall = new AbortController()
-    const signal = AbortSignal.any([this.#signal, stall.signal])
-    const timer = setTimeout(() => {
-      stall.abort(new Error(`no data for ${stallTimeoutMs} ms (stalled connection)`))
-    }, stallTimeoutMs)
-    const writer = new PartWriter(this.fh, from, part.end, {
-      onReceived: () => timer.refresh(),
-      onWritten: (n) => {
-        part.done += n
-        this.hooks.onWritten(n)
-        this.hooks.onContiguous(this.#contiguous())
-      },
-    })
-    try {
-      await pipeline(await this.read(range, signal), writer, { signal })
-    } finally {
-      clearTimeout(timer)
-      await writer.settled()
-    }
-    if (part.end === undefined) {
-      part.end = part.start + part.done // unknown size: the body's end is the file's end
-      this.hooks.onContiguous(this.#contiguous())
-    } else if (!isComplete(part)) {
-      const msg = `body ended at byte ${part.start + part.done} of bytes ${from}-${part.end - 1}`
-      throw new ModelLoaderError('DOWNLOAD_FAILED', msg)
-    }
-  }
-
-  async #fetchPart(part: Part): Promise<void> {
-    const { retries, backoff } = this.settings
-    for (let attempt = 1; !isComplete(part); attempt++) {
-      const before = part.done
-      try {
-        await this.#streamOnce(part)
-        return
-      } catch (err) {
-        if (this.#signal.aborted || !isTransient(err)) throw err
-        if (part.done > before) attempt = 1 // it made progress: resume, with a fresh budget
-        if (attempt > retries) {
-          const what = `bytes ${part.start}-${(part.end ?? 0) - 1}`
-          const msg = `${what} failed ${attempt} times in a row: ${(err as Error).message}`
-          throw new ModelLoaderError('DOWNLOAD_FAILED', msg, { cause: err })
-        }
-        const delayMs = backoffMs(attempt, backoff)
-        this.hooks.onRetry(err, { start: part.start + part.done, end: part.end }, attempt, delayMs)
-        await sleep(delayMs, undefined, { signal: this.#signal })
-      }
-    }
-  }
+/** How far the file is complete from its start: no part before `parts[first]` is incomplete. */
+function contiguous(parts: Part[], from: { first: number }): number {
+  let p = parts[from.first]
+  while (p && isComplete(p)) p = parts[++from.first]
+  const last = parts.at(-1)!
+  return p ? p.start + p.done : last.start + last.done
 }
 
 /**
  * Downloads `size` bytes (undefined: unknown, one stream) into `fh`, in ranged parts when `ranged`;
  * returns the bytes written. The first failure stops the other GETs before it throws.
  */
-export function fetchParts(
+export async function fetchParts(
   fh: FileHandle,
   size: number | undefined,
   read: RangeReader,
   ranged: boolean,
   settings: PartSettings,
   hooks: PartHooks,
-  signal: AbortSignal
+  outer: AbortSignal
 ): Promise<number> {
   const parts = planParts(size, ranged, settings.partSize)
-  return new PartFetcher(fh, read, settings, hooks, parts, signal).run()
+  const stop = new AbortController()
+  const signal = AbortSignal.any([outer, stop.signal])
+  const first = { first: 0 }
+
+  const streamOnce = async (part: Part): Promise<void> => {
+    const from = part.start + part.done
+    const whole = parts.length === 1 && from === 0
+    const range = whole ? undefined : { start: from, end: part.end }
+    const stall = new AbortController()
+    const both = AbortSignal.any([signal, stall.signal])
+    const timer = setTimeout(() => {
+      stall.abort(new Error(`no data for ${settings.stallTimeoutMs} ms (stalled connection)`))
+    }, settings.stallTimeoutMs)
+    const writer = partWriter(fh, from, part.end, {
+      onReceived: () => timer.refresh(),
+      onWritten: (n) => {
+        part.done += n
+        hooks.onWritten(n)
+        hooks.onContiguous(contiguous(parts, first))
+      },
+    })
+    try {
+      await pipeline(await read(range, both), writer.writable, { signal: both })
+    } finally {
+      clearTimeout(timer)
+      await writer.settled()
+    }
+    if (part.end === undefined) {
+      part.end = part.start + part.done // unknown size: the body's end is the file's end
+      hooks.onContiguous(contiguous(parts, first))
+    } else if (!isComplete(part)) {
+      const msg = `body ended at byte ${part.start + part.done} of bytes ${from}-${part.end - 1}`
+      throw new ModelLoaderError('DOWNLOAD_FAILED', msg)
+    }
+  }
+
+  const fetchPart = async (part: Part): Promise<void> => {
+    for (let attempt = 1; !isComplete(part); attempt++) {
+      const before = part.done
+      try {
+        return await streamOnce(part)
+      } catch (err) {
+        if (signal.aborted || !isTransient(err)) throw err
+        if (part.done > before) attempt = 1 // it made progress: resume, with a fresh budget
+        if (attempt > settings.retries) {
+          const what = `bytes ${part.start}-${(part.end ?? 0) - 1}`
+          const msg = `${what} failed ${attempt} times in a row: ${(err as Error).message}`
+          throw new ModelLoaderError('DOWNLOAD_FAILED', msg, { cause: err })
+        }
+        const delayMs = backoffMs(attempt, settings.backoff)
+        hooks.onRetry(err, { start: part.start + part.done, end: part.end }, attempt, delayMs)
+        await sleep(delayMs, undefined, { signal })
+      }
+    }
+  }
+
+  let next = 0
+  let failure: { err: unknown } | undefined
+  const worker = async (): Promise<void> => {
+    while (next < parts.length && !signal.aborted) await fetchPart(parts[next++]!)
+  }
+  const streams = Math.max(1, Math.min(settings.concurrency, parts.length))
+  await Promise.all(
+    Array.from({ length: streams }, () =>
+      worker().catch((err: unknown) => {
+        failure ??= { err }
+        stop.abort(err)
+      })
+    )
+  )
+  if (failure) throw failure.err
+  signal.throwIfAborted()
+  return parts.reduce((sum, p) => sum + p.done, 0)
 }

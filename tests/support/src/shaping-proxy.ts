@@ -2,11 +2,11 @@
  * A TCP proxy on 127.0.0.1 that makes loopback look like a network: every request reaches the
  * server `firstByteDelayMs` late (so each response's first byte is that much later), each
  * connection's responses are capped at `perConnectionBytesPerS` and all of them together at
- * `linkBytesPerS`. Each response chunk gets a departure time from two virtual clocks (its
- * connection's and the link's, at most 50 ms of burst, so that a busy event loop costs no rate) and waits for it on one timer. The kept
- * `stream-throttle` package (token buckets from `limiter`) was tried first: its shared bucket wakes
- * every waiting stream on a timer of its own, and the proxy then spent ~2 s of CPU per 500 MB at
- * 10 connections, as much as s3rver itself, on the 2 cores the client needs.
+ * `linkBytesPerS`: token buckets (at most 50 ms of burst) refilled and spent by one timer every
+ * 10 ms for all connections (see startPacer). The kept `stream-throttle` package (token buckets
+ * from `limiter`) was tried first: its shared bucket wakes every waiting stream on a timer of its
+ * own, and the proxy then spent ~2 s of CPU per 500 MB at 10 connections, as much as s3rver
+ * itself, on the 2 cores the client needs.
  */
 import { connect, createServer } from 'node:net'
 import type { AddressInfo, Socket } from 'node:net'
@@ -54,43 +54,78 @@ const delay = (ms: number): Transform =>
 
 /** Longest burst: a line idle for longer than this gets no more credit than this. */
 const BURST_MS = 50
+/** How often the credit of every line is refilled and spent (one timer for the whole proxy). */
+const TICK_MS = 10
 /** Bytes read ahead from the server per connection (a network's buffers): the server never waits. */
 const QUEUE_BYTES = 1024 * 1024
 
-/** The time (ms, performance.now) until which a rate-limited line is busy. */
-interface Clock {
-  next: number
+/** One connection's response direction: what the server sent that the client has not got yet. */
+interface Line {
+  readonly server: Socket
+  readonly client: Socket
+  readonly queue: Buffer[]
+  queued: number
+  /** The server has ended: end the client once the queue is sent. */
+  ended: boolean
+  /** Bytes it may send now at its own rate. */
+  credit: number
+}
+
+/** Takes the first `bytes` of `line`'s queue. */
+function take(line: Line, bytes: number): Buffer[] {
+  const out: Buffer[] = []
+  let left = bytes
+  while (left > 0) {
+    const head = line.queue[0]!
+    if (head.length <= left) {
+      out.push(line.queue.shift()!)
+      left -= head.length
+    } else {
+      out.push(head.subarray(0, left))
+      line.queue[0] = head.subarray(left)
+      left = 0
+    }
+  }
+  line.queued -= bytes
+  return out
 }
 
 /**
- * Reserves `bytes` on `clock` (as early as it is free; up to BURST_MS of unused time is credited
- * back, so a timer that fires late costs no rate) and calls `then` at the reserved time.
+ * Every TICK_MS, refills each line's credit at its rate and the link's at the link rate (at most
+ * BURST_MS worth, so a timer that fires late costs no rate) and sends what both allow, lines
+ * taking turns first. One timer and one gathered write per line and tick: pacing each socket chunk
+ * on its own timer cost the proxy ~2x the CPU of forwarding, on the cores the client needs.
  */
-function reserve(clock: Clock, bytes: number, bytesPerS: number, then: () => void): void {
-  const now = performance.now()
-  const at = Math.max(now - BURST_MS, clock.next)
-  clock.next = at + (bytes * 1000) / bytesPerS
-  if (at - now < 1) then()
-  else setTimeout(then, at - now)
-}
-
-/**
- * Passes chunks on no faster than `rate` bytes/s on its own, then `linkRate` on the `link` shared
- * with the other connections (reserved only once the chunk is due on its own: first come, first
- * served).
- */
-function paced(rate: number, linkRate: number, link: Clock): Transform {
-  const own: Clock = { next: 0 }
-  return new Transform({
-    writableHighWaterMark: QUEUE_BYTES,
-    transform(chunk: Buffer, _encoding, done) {
-      reserve(own, chunk.length, rate, () => {
-        reserve(link, chunk.length, linkRate, () => {
-          done(null, chunk)
-        })
-      })
-    },
-  })
+function startPacer(lines: Set<Line>, shaping: Shaping): () => void {
+  const { perConnectionBytesPerS: rate, linkBytesPerS: linkRate } = shaping
+  let last = performance.now()
+  let link = 0
+  let turn = 0
+  const timer = setInterval(() => {
+    const now = performance.now()
+    const s = Math.min(now - last, BURST_MS) / 1000
+    last = now
+    link = Math.min(link + s * linkRate, (linkRate * BURST_MS) / 1000)
+    const all = [...lines]
+    turn = (turn + 1) % Math.max(all.length, 1)
+    for (const line of [...all.slice(turn), ...all.slice(0, turn)]) {
+      line.credit = Math.min(line.credit + s * rate, (rate * BURST_MS) / 1000)
+      if (line.client.writableLength >= QUEUE_BYTES) continue // the client is not reading
+      const bytes = Math.floor(Math.min(line.credit, link, line.queued))
+      if (line.ended && line.queued === 0) line.client.end()
+      if (bytes <= 0) continue
+      line.credit -= bytes
+      link -= bytes
+      line.client.cork()
+      for (const chunk of take(line, bytes)) line.client.write(chunk)
+      line.client.uncork()
+      if (line.ended && line.queued === 0) line.client.end()
+      else if (line.queued < QUEUE_BYTES) line.server.resume()
+    }
+  }, TICK_MS)
+  return () => {
+    clearInterval(timer)
+  }
 }
 
 /** Starts a shaping proxy in front of `target` (`http://127.0.0.1:<port>`). */
@@ -99,24 +134,34 @@ export async function startShapingProxy(
   shaping: Shaping = SCALED_S3
 ): Promise<ShapingProxy> {
   const upstream = new URL(target)
-  const link: Clock = { next: 0 }
   const sockets = new Set<Socket>()
+  const lines = new Set<Line>()
+  const stopPacer = startPacer(lines, shaping)
   let connections = 0
   const proxy = createServer((client) => {
     connections++
     const server = connect(Number(upstream.port), upstream.hostname)
+    const line: Line = { server, client, queue: [], queued: 0, ended: false, credit: 0 }
+    lines.add(line)
     for (const s of [client, server]) {
       sockets.add(s)
       s.on('close', () => sockets.delete(s))
+      s.on('error', () => undefined) // followed by 'close'
     }
-    const stop = (err: Error | null): void => {
-      if (!err) return
-      client.destroy()
+    client.on('close', () => {
+      lines.delete(line)
       server.destroy()
-    }
-    pipeline(client, delay(shaping.firstByteDelayMs), server, stop)
-    const { perConnectionBytesPerS: rate, linkBytesPerS: linkRate } = shaping
-    pipeline(server, paced(rate, linkRate, link), client, stop)
+    })
+    server.on('end', () => (line.ended = true)) // the rest is sent, then the client's end
+    server.on('close', () => {
+      if (!line.ended) client.destroy()
+    })
+    pipeline(client, delay(shaping.firstByteDelayMs), server, () => undefined)
+    server.on('data', (chunk: Buffer) => {
+      line.queue.push(chunk)
+      line.queued += chunk.length
+      if (line.queued >= QUEUE_BYTES) server.pause()
+    })
   })
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
   const { port } = proxy.address() as AddressInfo
@@ -128,6 +173,7 @@ export async function startShapingProxy(
     },
     close: () =>
       new Promise<void>((resolve) => {
+        stopPacer()
         for (const s of sockets) s.destroy()
         proxy.close(() => {
           resolve()
