@@ -7,7 +7,8 @@
 // download. Also times a repeated loadModel of the unchanged source (the hot-reload poll). Writes
 // $BENCH_OUT_DIR/model-loader.md and .json. Runs on Node 24 (type stripping).
 // Knobs: BENCH_MODEL_LOADER_MB (size, default 500), BENCH_RUNS (rounds, default 3),
-// BENCH_QUICK=1 (harness debugging: 64 MB, 1 round), BENCH_ONLY, BENCH_NETWORKS (below).
+// BENCH_QUICK=1 (harness debugging: 64 MB, 1 round), BENCH_ONLY, BENCH_NETWORKS, BENCH_LINK_MB
+// (below).
 import { spawn } from 'node:child_process'
 import {
   createReadStream,
@@ -32,7 +33,7 @@ import {
 } from '@aws-sdk/client-s3'
 import { DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE, loadModel } from '@resnet/model-loader'
 import { startLocalS3 } from '../../../tests/support/src/s3-server.ts'
-import { startShapingProxy } from '../../../tests/support/src/shaping-proxy.ts'
+import { SCALED_S3, startShapingProxy } from '../../../tests/support/src/shaping-proxy.ts'
 import { writeBigOnnx } from './big-onnx.ts'
 import { MODES, report } from './report.ts'
 import type { DemoRun, Mode, Network, Run } from './report.ts'
@@ -46,6 +47,15 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 /** BENCH_ONLY=ours,plain and BENCH_NETWORKS=shaped: a part of the bench (harness debugging). */
 const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean)
 const NETWORKS = (process.env.BENCH_NETWORKS ?? 'shaped,loopback').split(',') as Network[]
+/** BENCH_LINK_MB=100: a link further scaled down (per connection an eighth of it, as in SCALED_S3). */
+const LINK_MB = Number(process.env.BENCH_LINK_MB ?? 0)
+const SHAPING = LINK_MB
+  ? {
+      perConnectionBytesPerS: (LINK_MB * MB) / 8,
+      linkBytesPerS: LINK_MB * MB,
+      firstByteDelayMs: 20,
+    }
+  : SCALED_S3
 const URIS = { single: 's3://models/single/model.onnx', bundle: 's3://models/bundle/' }
 
 const status = (field: 'VmRSS' | 'VmHWM'): number =>
@@ -205,10 +215,13 @@ async function upload(s3: Awaited<ReturnType<typeof startLocalS3>>, dir: string)
   return (performance.now() - t0) / 1000
 }
 
+const loadAverage = (): number => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0])
+
 async function main(): Promise<void> {
+  const loadAtStart = loadAverage()
   const dir = mkdtempSync(path.join(tmpdir(), 'model-loader-bench-'))
   const s3 = await startLocalS3(['models'])
-  const proxy = await startShapingProxy(s3.endpoint)
+  const proxy = await startShapingProxy(s3.endpoint, SHAPING)
   try {
     const setupS = await upload(s3, dir)
     const env = (network: Network) => ({
@@ -245,6 +258,7 @@ async function main(): Promise<void> {
       cpus: availableParallelism(),
       concurrency: DEFAULT_CONCURRENCY,
       partMb: DEFAULT_PART_SIZE / MB,
+      loadAverage: [loadAtStart, loadAverage()],
       shaping: {
         perConnectionMbPerS: perConnectionBytesPerS / MB,
         linkMbPerS: linkBytesPerS / MB,

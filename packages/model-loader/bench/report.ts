@@ -46,6 +46,8 @@ const median = (xs: number[]): number =>
   [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN
 const mbPerS = (r: Run): number => r.bytes / MB / (r.ms / 1000)
 const growthMb = (r: Run): number => (r.peakRssBytes - r.rssBeforeBytes) / MB
+/** Cores busy during a download: the client's CPU and the server's (s3rver + proxy) per second. */
+const coresBusy = (r: Run): number => (r.cpuS + r.serverCpuS) / (r.ms / 1000)
 const verdict = (ok: boolean): string => (ok ? '**PASS**' : '**MISS**')
 
 function row(rs: readonly Run[], mode: Mode, linkMbPerS: number | undefined): string {
@@ -56,6 +58,7 @@ function row(rs: readonly Run[], mode: Mode, linkMbPerS: number | undefined): st
     median(rs.map((r) => r.ms / 1000)).toFixed(2),
     median(rs.map((r) => r.cpuS)).toFixed(2),
     median(rs.map((r) => r.serverCpuS)).toFixed(2),
+    median(rs.map(coresBusy)).toFixed(2),
     Math.max(...rs.map(growthMb)).toFixed(0),
   ]
   return `| ${LABELS[mode]} | ${cells.join(' | ')} |`
@@ -71,6 +74,8 @@ export interface BenchSetup {
   readonly partMb: number
   readonly shaping: { perConnectionMbPerS: number; linkMbPerS: number; firstByteDelayMs: number }
   readonly demo: readonly DemoRun[]
+  /** /proc/loadavg (1-minute) when the bench started and ended: the other work on the machine */
+  readonly loadAverage: readonly [start: number, end: number]
 }
 
 /** The Markdown section and the JSON summary of a run. */
@@ -91,9 +96,13 @@ export function report(
   const demo = (cache: DemoRun['cache']) =>
     median(setup.demo.filter((d) => d.cache === cache).map((d) => d.sinceStartMs))
   const polls = runs.filter((r) => r.pollMs !== undefined)
+  // CPU seconds (client + s3rver + proxy) of one shaped download of ours, and the cores that
+  // would take at the link's cap: more than the machine has means the CPU, not the link, limits
+  const shapedCpuS = median(of('shaped', 'ours').map((r) => r.cpuS + r.serverCpuS))
+  const coresAtCap = shapedCpuS / (setup.sizeMb / setup.shaping.linkMbPerS)
   const { perConnectionMbPerS: perConn, firstByteDelayMs } = setup.shaping
   const header =
-    '| download | MB/s, median (runs) | of the link cap | seconds | client CPU s | server CPU s | RSS growth MB (max) |\n|---|---|---|---|---|---|---|'
+    '| download | MB/s, median (runs) | of the link cap | seconds | client CPU s | server CPU s | cores busy | RSS growth MB (max) |\n|---|---|---|---|---|---|---|---|'
   const table = (network: Network) => [
     header,
     ...MODES.map((m) => row(of(network, m), m, network === 'shaped' ? link : undefined)),
@@ -103,7 +112,7 @@ export function report(
     '',
     `${setup.sizeMb} MB model from s3rver on 127.0.0.1, each download in a fresh process, ${setup.runsPerMode} alternating rounds of every mode; ours with the defaults (${setup.concurrency} ranged GETs of ${setup.partMb} MiB at once). MB = MiB.`,
     '',
-    `**Shaped network** (tests/support's shaping proxy in front of s3rver): ${perConn} MB/s per connection, ${link} MB/s for the whole link, ${firstByteDelayMs} ms before each response's first byte. S3 and a task's NIC scaled down by ~4 (one real S3 GET stream gives ~85-100 MB/s), so that the 2 shared cores, which run s3rver, the proxy and the client, are not the limit.`,
+    `**Shaped network** (tests/support's shaping proxy in front of s3rver): ${perConn} MB/s per connection, ${link} MB/s for the whole link, ${firstByteDelayMs} ms before each response's first byte. S3 and a task's NIC scaled down by ~${(100 / perConn).toFixed(0)} (one real S3 GET stream gives ~85-100 MB/s), so that the ${setup.cpus} shared cores, which run s3rver, the proxy and the client, are not the limit: ours took ${shapedCpuS.toFixed(1)} CPU-s per download (client + server, median), **${coresAtCap.toFixed(2)} cores at the link's cap**.`,
     '',
     `- shaped, ours / link cap: **${shaped.toFixed(2)}** (goal >= ${GOALS.shapedOfLink}) ${verdict(shaped >= GOALS.shapedOfLink)}; single object (MD5 + SHA-256): ${shapedMd5.toFixed(2)}; one plain GetObject: ${plainShaped.toFixed(2)} (one connection's cap)`,
     `- loopback (no shaping), ours / plain GetObject: **${loopback.toFixed(2)}** (goal >= ${GOALS.loopbackOfPlain}) ${verdict(loopback >= GOALS.loopbackOfPlain)}; single object: ${loopbackMd5.toFixed(2)}`,
@@ -119,7 +128,7 @@ export function report(
     '',
     ...table('loopback'),
     '',
-    `Setup (writing and uploading the model) took ${setup.setupS.toFixed(0)} s; ${setup.cpus} CPUs.`,
+    `Setup (writing and uploading the model) took ${setup.setupS.toFixed(0)} s; ${setup.cpus} CPUs, load average ${setup.loadAverage.join(' at the start, ')} at the end (other agents' work on the same cores: the noise).`,
   ].join('\n')
   const json = {
     sizeMb: setup.sizeMb,
@@ -130,6 +139,9 @@ export function report(
     loopbackOursOfPlain: loopback,
     loopbackOursMd5OfPlain: loopbackMd5,
     rssGrowthMb: growth,
+    shapedOursCpuS: shapedCpuS,
+    coresAtLinkCap: coresAtCap,
+    loadAverage: setup.loadAverage,
     demoColdMs: demo('cold'),
     demoWarmMs: demo('warm'),
     runs,
