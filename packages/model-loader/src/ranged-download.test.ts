@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { fetchParts } from './ranged-download.js'
+import { fetchParts, planParts } from './ranged-download.js'
 import type { ByteRange, PartHooks, PartSettings, RangeReader } from './ranged-download.js'
 
 const DATA = randomBytes(1_000_000)
@@ -92,11 +92,24 @@ async function download(
   return readFile(file)
 }
 
+describe('planParts', () => {
+  it('uses parts of partSize, or equal ones when the last wave would be partial', () => {
+    const sizes = (size: number, partSize: number, concurrency: number) =>
+      planParts(size, true, { partSize, concurrency }).map((p) => (p.end ?? 0) - p.start)
+    expect(sizes(100, 25, 2)).toEqual([25, 25, 25, 25]) // two full waves
+    expect(sizes(100, 40, 5)).toEqual([40, 40, 20]) // one wave: as it is
+    expect(sizes(120, 30, 3)).toEqual([20, 20, 20, 20, 20, 20]) // not 30, 30, 30 and 30 alone
+    const MiB = 1024 * 1024 // 500 MB on 10 GETs of at most 16 MiB: 4 waves of 12.5 MiB parts
+    expect(sizes(500 * MiB, 16 * MiB, 10)).toEqual(Array(40).fill(12.5 * MiB))
+    expect(planParts(100, false, { partSize: 30, concurrency: 2 })).toHaveLength(1)
+  })
+})
+
 describe('fetchParts', () => {
   it('fetches parts in parallel, never more than `concurrency` at once', async () => {
     const { read, state } = serve()
     expect((await download(read)).equals(DATA)).toBe(true)
-    expect(state.ranges).toHaveLength(8)
+    expect(state.ranges).toHaveLength(9) // 8 parts of 128 KiB: 3 full waves of 3 equal parts
     expect(state.maxInFlight).toBeLessThanOrEqual(3)
     expect(state.maxInFlight).toBeGreaterThan(1)
   })
@@ -104,11 +117,8 @@ describe('fetchParts', () => {
   it('resumes a broken part from the byte where it stopped', async () => {
     const { read, state } = serve((range, n) => (n <= 2 && range?.start === 0 ? 'cut' : undefined))
     expect((await download(read)).equals(DATA)).toBe(true)
-    expect(
-      state.ranges.filter(
-        (r) => !r.startsWith('0-') && Number(r.split('-')[0]) % SETTINGS.partSize !== 0
-      )
-    ).not.toEqual([])
+    const starts = planParts(DATA.length, true, SETTINGS).map((p) => p.start)
+    expect(state.ranges.filter((r) => !starts.includes(Number(r.split('-')[0])))).not.toEqual([])
   })
 
   it('aborts a stalled request and retries it', async () => {
@@ -117,11 +127,12 @@ describe('fetchParts', () => {
   })
 
   it('gives up after `retries` tries without progress, and stops the other parts', async () => {
-    const broken = 3 * SETTINGS.partSize
+    const part = planParts(DATA.length, true, SETTINGS)[3]!
+    const broken = part.start
     const { read, state } = serve((range) => (range?.start === broken ? 'reset' : undefined))
     await expect(download(read)).rejects.toMatchObject({
       code: 'DOWNLOAD_FAILED',
-      message: /bytes 393216-524287 failed 4 times in a row: read ECONNRESET/,
+      message: `bytes ${broken}-${part.end! - 1} failed 4 times in a row: read ECONNRESET`,
     })
     expect(state.ranges.filter((r) => r.startsWith(`${broken}-`))).toHaveLength(4)
     expect(state.inFlight).toBe(0)

@@ -46,18 +46,33 @@ export interface PartHooks {
   onRetry(err: unknown, range: ByteRange, attempt: number, delayMs: number): void
 }
 
-interface Part {
+/** A byte range of the file and how much of it is written. */
+export interface Part {
   readonly start: number
   /** Undefined: unknown size, set once the body has ended. */
   end: number | undefined
   done: number
 }
 
-function planParts(size: number | undefined, ranged: boolean, partSize: number): Part[] {
+/**
+ * The parts of a file: one when it is not ranged or fits in one part, else parts of `partSize`;
+ * when they fill more than one wave of `concurrency` GETs and the last wave would be partial,
+ * as many equal parts as full waves need, so that the last wave keeps every connection busy
+ * (16 MiB parts of 500 MB on 10 connections left 2 GETs alone at the end: at most 0.82 of the
+ * link's cap on the shaped network).
+ */
+export function planParts(
+  size: number | undefined,
+  ranged: boolean,
+  { partSize, concurrency }: Pick<PartSettings, 'partSize' | 'concurrency'>
+): Part[] {
   if (size === undefined || !ranged || size <= partSize) return [{ start: 0, end: size, done: 0 }]
+  const count = Math.ceil(size / partSize)
+  const even = count > concurrency && count % concurrency !== 0
+  const each = even ? Math.ceil(size / (Math.ceil(count / concurrency) * concurrency)) : partSize
   const parts: Part[] = []
-  for (let start = 0; start < size; start += partSize) {
-    parts.push({ start, end: Math.min(size, start + partSize), done: 0 })
+  for (let start = 0; start < size; start += each) {
+    parts.push({ start, end: Math.min(size, start + each), done: 0 })
   }
   return parts
 }
@@ -85,7 +100,7 @@ export async function fetchParts(
   hooks: PartHooks,
   outer: AbortSignal
 ): Promise<number> {
-  const parts = planParts(size, ranged, settings.partSize)
+  const parts = planParts(size, ranged, settings)
   const stop = new AbortController()
   const signal = AbortSignal.any([outer, stop.signal])
   const first = { first: 0 }
