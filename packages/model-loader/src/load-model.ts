@@ -28,13 +28,14 @@ let sharedClient: S3Client | undefined
 const defaultS3Client = (): S3Client =>
   (sharedClient ??= new S3Client({ requestHandler: { connectionTimeout: 10_000 } }))
 
-const FINAL_CODES = ['INVALID_MODEL_URI', 'MODEL_NOT_FOUND', 'INVALID_MODEL', 'TIMEOUT'] as const
+/** Not outages: no other attempt, and no offline fallback either (TIMEOUT has one). */
+const NOT_OUTAGES = ['INVALID_MODEL_URI', 'MODEL_NOT_FOUND', 'INVALID_MODEL'] as const
 
 /** Errors another attempt cannot fix: bad URI, missing model, invalid file, 4xx (but 408/429). */
 const isFinal = (err: unknown): boolean => {
   if (err instanceof ModelLoaderError) {
     if (err.code === 'DOWNLOAD_FAILED' && err.cause !== undefined) return isFinal(err.cause)
-    return hasCode(err, ...FINAL_CODES)
+    return hasCode(err, ...NOT_OUTAGES, 'TIMEOUT')
   }
   const status = httpStatusOf(err)
   return status !== undefined && status >= 400 && status < 500 && status !== 429 && status !== 408
@@ -118,20 +119,12 @@ async function loadRemote(
   } catch (err) {
     const error = finalError(err, uri, deadline, options)
     const fallback = options.offlineFallback !== false && !options.signal?.aborted
-    if (!fallback || hasCode(error, 'INVALID_MODEL_URI', 'MODEL_NOT_FOUND', 'INVALID_MODEL'))
-      throw error
+    if (!fallback || hasCode(error, ...NOT_OUTAGES)) throw error
     const copy = await loadOfflineCopy(options.cacheDir, offlineSource(location, uri))
     if (!copy) throw error
-    const fields = {
-      uri,
-      version: copy.version,
-      sha256: copy.sha256,
-      reason: (error as Error).message,
-    }
-    options.logger?.warn(
-      fields,
-      'model source unreachable: starting from the last verified cached copy'
-    )
+    const fields = { uri, version: copy.version, sha256: copy.sha256 }
+    const msg = 'model source unreachable: starting from the last verified cached copy'
+    options.logger?.warn({ ...fields, reason: (error as Error).message }, msg)
     return copy
   }
 }

@@ -15,19 +15,6 @@ const present = (file: string): Promise<string | undefined> =>
     () => undefined
   )
 
-/** sha256 by path, size and mtime: a poll of an unchanged local model does not re-read it. */
-const hashed = new Map<string, { key: string; sha256: string }>()
-
-async function sha256Of(file: string): Promise<string> {
-  const { size, mtimeMs } = await stat(file)
-  const key = `${size}:${mtimeMs}`
-  const known = hashed.get(file)
-  if (known?.key === key) return known.sha256
-  const sha256 = await sha256File(file)
-  hashed.set(file, { key, sha256 })
-  return sha256
-}
-
 /** What to check on a local bundle. */
 export interface LocalChecks {
   /** Expected sha256 of the model. */
@@ -82,7 +69,7 @@ export async function loadLocal(
       if (files[i]) await checkBundleFile(name, files[i], files[i])
     }
   }
-  const sha256 = await sha256Of(modelPath)
+  const sha256 = await sha256File(modelPath)
   const verifiedBy = verifyDigests(modelPath, { sha256 }, await expectedFor(dir, checks.sha256))
   return {
     modelPath,

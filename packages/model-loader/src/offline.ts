@@ -35,19 +35,14 @@ async function candidates(
     .map((e) => e.dir)
 }
 
-/** Entries this process re-hashed already (polling while offline must not re-hash each time). */
-const rehashed = new Map<string, string>()
-
 async function verifiedEntry(dir: string): Promise<Manifest | undefined> {
   const manifest = await readManifest(dir)
   if (!manifest || !(await filesPresent(dir, manifest))) return undefined
   const model = manifest.files[modelFileOf(manifest)]
   if (!model) return undefined
-  if (rehashed.get(dir) === model.sha256) return manifest
+  // re-read only when changed: polling while offline must not re-hash each time
   const sha256 = await sha256File(path.join(dir, modelFileOf(manifest)))
-  if (sha256 !== model.sha256) return undefined
-  rehashed.set(dir, sha256)
-  return manifest
+  return sha256 === model.sha256 ? manifest : undefined
 }
 
 /**

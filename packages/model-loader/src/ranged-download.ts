@@ -141,7 +141,8 @@ export async function fetchParts(
     for (let attempt = 1; !isComplete(part); attempt++) {
       const before = part.done
       try {
-        return await streamOnce(part)
+        await streamOnce(part)
+        return
       } catch (err) {
         if (signal.aborted || !isTransient(err)) throw err
         if (part.done > before) attempt = 1 // it made progress: resume, with a fresh budget

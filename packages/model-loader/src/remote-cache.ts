@@ -113,30 +113,6 @@ async function downloadEntry(
   return { manifest, downloadedBytes, origin: 'download' }
 }
 
-async function ensureEntry(
-  ctx: CacheContext,
-  source: RemoteSource,
-  layout: EntryLayout
-): Promise<Entry> {
-  const cached = await readMatchingManifest(layout.dir, source)
-  if (cached) return { manifest: cached, downloadedBytes: 0, origin: 'cache' }
-  return downloadEntry(ctx, source, layout)
-}
-
-async function lockSource(
-  ctx: CacheContext,
-  source: RemoteSource,
-  lockFile: string
-): ReturnType<typeof acquireLock> {
-  return acquireLock(lockFile, {
-    signal: ctx.signal,
-    onWait: (holder) => {
-      const fields = { uri: source.uri, holderPid: holder?.pid, holderHost: holder?.host }
-      ctx.logger?.info(fields, 'another process is loading this model: waiting for it')
-    },
-  })
-}
-
 /** Records the use and applies the size cap; logs, never throws: the model is ready. */
 async function recordUse(ctx: CacheContext, dir: string): Promise<void> {
   try {
@@ -160,7 +136,13 @@ export async function materializeRemote(
 ): Promise<ModelBundle> {
   const leftovers = await sweepCacheOnce(ctx.cacheDir)
   const layout = entryLayout(ctx.cacheDir, source)
-  const lock = await lockSource(ctx, source, layout.lockFile)
+  const lock = await acquireLock(layout.lockFile, {
+    signal: ctx.signal,
+    onWait: (holder) => {
+      const fields = { uri: source.uri, holderPid: holder?.pid, holderHost: holder?.host }
+      ctx.logger?.info(fields, 'another process is loading this model: waiting for it')
+    },
+  })
   let entry: Entry
   let release: () => Promise<void>
   try {
@@ -171,7 +153,10 @@ export async function materializeRemote(
         'model cache: removed leftovers of interrupted loads'
       )
     }
-    entry = await ensureEntry(ctx, source, layout)
+    const cached = await readMatchingManifest(layout.dir, source)
+    entry = cached
+      ? { manifest: cached, downloadedBytes: 0, origin: 'cache' }
+      : await downloadEntry(ctx, source, layout)
     release = await leaseEntry(layout.dir) // before unlocking: eviction cannot slip in between
   } finally {
     await lock.release()
