@@ -19,7 +19,7 @@ export interface LoadModelOptions {
   readonly sha256?: string | undefined
   /** Whole-load attempts (a changed source, a checksum mismatch, exhausted part retries). @default 3 */
   readonly attempts?: number | undefined
-  /** Size of each ranged GET; files up to this size use one GET. @default 16 MiB */
+  /** Largest ranged GET (see planParts); files up to this size use one GET. @default 16 MiB */
   readonly partSizeBytes?: number | undefined
   /** Most ranged GETs in flight per file. @default 10 */
   readonly concurrency?: number | undefined
