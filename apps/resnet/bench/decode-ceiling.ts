@@ -6,6 +6,8 @@ import { availableParallelism } from 'node:os'
 /** Images/s of one variant in one mode, one round. */
 export interface RateRun {
   readonly imagesPerS: number
+  /** CPU of this process (every thread) per image: what other jobs on the machine disturb least. */
+  readonly cpuMsPerImage: number
   readonly images: number
   readonly seconds: number
 }
@@ -18,6 +20,7 @@ export async function rate(
 ): Promise<RateRun> {
   await Promise.all(Array.from({ length: lanes }, once)) // warm-up
   let images = 0
+  const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   const end = t0 + seconds * 1000
   await Promise.all(
@@ -29,7 +32,9 @@ export async function rate(
     })
   )
   const elapsed = (performance.now() - t0) / 1000
-  return { imagesPerS: images / elapsed, images, seconds: elapsed }
+  const cpu = process.cpuUsage(cpu0)
+  const cpuMsPerImage = (cpu.user + cpu.system) / 1000 / images
+  return { imagesPerS: images / elapsed, cpuMsPerImage, images, seconds: elapsed }
 }
 
 /** Lanes at saturation: two images per core in flight (libuv's pool has 4 threads). */

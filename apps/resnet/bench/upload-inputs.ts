@@ -77,10 +77,12 @@ export function jpegScale(input: BenchInput, resize: number, fast: boolean): num
 }
 
 /**
- * sharp decoding the image at `scale` (DCT scaling) to raw pixels, and as good as nothing else.
- * sharp cannot be asked for the scale itself: a resize makes it pick one (see jpegScale), and a
- * reduction by exactly `scale` makes it pick half of it (libjpeg rounding), so it is asked for
- * 1/(scale+1) with the nearest-neighbour kernel, whose subsampling after the decode costs little.
+ * sharp decoding the whole image at `scale` (DCT scaling) to raw pixels, and as good as nothing
+ * else. sharp cannot be asked for the scale itself: a resize makes it pick one (see jpegScale;
+ * a reduction by exactly `scale` makes it pick half of it, for libjpeg's rounding), so it is asked
+ * for 1/(2 x scale), which it decodes at 1/scale and subsamples 2x (nearest neighbour): measured
+ * here, 12 MP at 1/4, 30 ms of CPU against 40-53 ms for 1/(scale + 1), which takes a reduce.
+ * Our pipeline can beat it: a centre crop ends the sequential decode after the crop's last row.
  */
 export async function decodeAlone(input: BenchInput, scale: number): Promise<void> {
   const image = sharp(input.bytes, { failOn: 'warning', sequentialRead: true })
@@ -88,10 +90,7 @@ export async function decodeAlone(input: BenchInput, scale: number): Promise<voi
     await image.raw().toBuffer()
     return
   }
-  const width = Math.floor(input.stored.width / (scale + 1))
-  const height = Math.floor(input.stored.height / (scale + 1))
-  await image
-    .resize(width, height, { fit: 'fill', fastShrinkOnLoad: true, kernel: 'nearest' })
-    .raw()
-    .toBuffer()
+  const width = Math.round(input.stored.width / (2 * scale))
+  const height = Math.round(input.stored.height / (2 * scale))
+  await image.resize(width, height, { fit: 'fill', kernel: 'nearest' }).raw().toBuffer()
 }

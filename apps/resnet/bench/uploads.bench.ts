@@ -46,7 +46,7 @@ export const UPLOAD_SETTINGS = {
   warmupS: 1,
   measureS: QUICK ? 1 : 3,
   sideBySideConnections: 16,
-  sideBySideRounds: QUICK ? 1 : 3,
+  sideBySideRounds: QUICK ? 1 : 5,
   engine: { batchSize: 4, inFlight: 2, threads: 2, seconds: QUICK ? 1 : 3 },
   baseline: BASELINE_APP,
   quick: QUICK,
@@ -93,13 +93,18 @@ async function ceilings(inputs: readonly BenchInput[]) {
           saturation: median(r.saturation.map((x) => x.imagesPerS)),
           perCoreRounds: r.perCore.map((x) => x.imagesPerS),
           saturationRounds: r.saturation.map((x) => x.imagesPerS),
+          cpuMsPerImage: median([...r.perCore, ...r.saturation].map((x) => x.cpuMsPerImage)),
+          cpuMsRounds: [...r.perCore, ...r.saturation].map((x) => x.cpuMsPerImage),
         },
       ])
     )
     log(
       `ceiling ${input.key} (decoded at 1/${scale}${fastScale !== scale ? `, fast 1/${fastScale}` : ''}): ` +
         Object.entries(summary)
-          .map(([k, s]) => `${k} ${s.perCore.toFixed(1)} / ${s.saturation.toFixed(1)} images/s`)
+          .map(
+            ([k, s]) =>
+              `${k} ${s.perCore.toFixed(1)} / ${s.saturation.toFixed(1)} images/s, ${s.cpuMsPerImage.toFixed(2)} ms CPU`
+          )
           .join(', ')
     )
     out.push({
@@ -303,13 +308,14 @@ async function models(inputs: readonly BenchInput[], work: string): Promise<Mode
         }
       }
       const phone = inputs.find((i) => i.key === 'phone-12mp')!
-      const sideBySide: Record<string, number[]> = Object.fromEntries(
-        servers.map((s) => [s.key, []])
-      )
+      const sideBySide: Record<string, number[]> = {}
+      const sideBySideCpuMs: Record<string, number[]> = {}
+      for (const s of servers) [sideBySide[s.key], sideBySideCpuMs[s.key]] = [[], []]
       for (let i = 0; i < UPLOAD_SETTINGS.sideBySideRounds; i++) {
         for (const s of servers) {
           const r = await phase(s.server, phone, UPLOAD_SETTINGS.sideBySideConnections, true)
           sideBySide[s.key]!.push(r.okPerS)
+          sideBySideCpuMs[s.key]!.push((1000 * r.serverCpuCores) / r.okPerS)
         }
         log(
           `  side by side ${i + 1}: ` +
@@ -317,7 +323,7 @@ async function models(inputs: readonly BenchInput[], work: string): Promise<Mode
             ' 2xx/s'
         )
       }
-      results.push({ key: m.key, title: m.title, engine, curves, sideBySide })
+      results.push({ key: m.key, title: m.title, engine, curves, sideBySide, sideBySideCpuMs })
     } finally {
       for (const s of servers) await s.server.stop()
     }
