@@ -15,7 +15,7 @@ import type { InputSpec } from '@resnet/preprocess'
 import { createOnnxModel } from '@resnet/server'
 import { NODE_FLAGS } from '../src/launch.ts'
 import { renderLoadChart } from './charts.ts'
-import { ChildServer, killAllChildren } from './children.ts'
+import { ChildServer, killAllChildren, runBounded } from './children.ts'
 import { alternatingRounds } from './decode-ceiling.ts'
 import { measureEngine } from './engine.ts'
 import { multipart, runLoad } from './load.ts'
@@ -391,26 +391,5 @@ async function main(): Promise<number> {
   }
 }
 
-const watchdog = setTimeout(
-  () => {
-    process.stderr.write('uploads bench: watchdog fired after 15 minutes\n')
-    killAllChildren()
-    process.exit(1)
-  },
-  15 * 60 * 1000
-)
-watchdog.unref()
-
-main().then(
-  (code) => {
-    process.exitCode = code
-    setTimeout(() => process.exit(code), 2000).unref()
-  },
-  (err: unknown) => {
-    process.stderr.write(
-      `uploads bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`
-    )
-    killAllChildren()
-    process.exitCode = 1
-  }
-)
+// Bounded run: whatever happens, children die and the process ends.
+runBounded('uploads bench', 15, main)

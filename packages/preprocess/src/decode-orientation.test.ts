@@ -6,20 +6,9 @@ import { describe, expect, it } from 'vitest'
 import { decodeImage } from './decode-image.js'
 import { geometryFor } from './geometry.js'
 import { DEFAULT_MODEL_CONFIG } from './model-config.js'
+import { absDiff } from './test-support/pillow.js'
 
 const input = DEFAULT_MODEL_CONFIG.input
-
-/** Mean and max absolute difference of two pixel buffers (0..255). */
-function difference(a: Uint8Array, b: Uint8Array): { mean: number; max: number } {
-  let sum = 0
-  let max = 0
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!)
-    sum += d
-    if (d > max) max = d
-  }
-  return { mean: sum / a.length, max }
-}
 
 /**
  * The previous pipeline, kept as the reference: sharp orients the image at full resolution
@@ -70,13 +59,13 @@ describe('decodeImage on photos stored rotated (EXIF orientation 2-8)', () => {
       const ours = await decodeImage(bytes, input)
       expect(ours.source, `orientation ${orientation}`).toEqual({ width: 3024, height: 2268 })
       // the same tolerance as against torchvision (README): shrink-on-load vs a full-size decode
-      const slow = difference(ours.data, await orientedFirst(bytes))
+      const slow = absDiff(ours.data, await orientedFirst(bytes))
       expect(slow.max, 'decoded at 1/4 (shrink-on-load), not at full size').toBeGreaterThan(0)
       expect(slow.mean, `orientation ${orientation}`).toBeLessThanOrEqual(0.5)
       expect(slow.max, `orientation ${orientation}`).toBeLessThanOrEqual(8)
       // and the same picture as the upright file (a wrong turn or mirror is ~20+ levels off)
       expect(
-        difference(ours.data, reference.data).mean,
+        absDiff(ours.data, reference.data).mean,
         `orientation ${orientation}`
       ).toBeLessThanOrEqual(0.5)
     }

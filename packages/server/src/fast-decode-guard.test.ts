@@ -1,16 +1,10 @@
 import { readFile } from 'node:fs/promises'
-import {
-  allocateBatch,
-  decodeImage,
-  DEFAULT_MODEL_CONFIG,
-  parseModelConfig,
-  writeImage,
-} from '@resnet/preprocess'
+import { decodeImage, DEFAULT_MODEL_CONFIG, parseModelConfig } from '@resnet/preprocess'
 import { expectedClasses, IMAGES_DIR } from '@resnet/test-support'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { InferenceModel } from './model.js'
-import { openFixtureModel } from './test-support.js'
+import { openFixtureModel, scorePixels } from './test-support.js'
 
 // The accuracy guard of the fast JPEG path (`fastShrinkOnLoad: true`: libjpeg decodes a 12 MP
 // photo at 1/8 where the exact path decodes at 1/4). Each fixture photo, enlarged to 12 MP and
@@ -31,12 +25,7 @@ beforeAll(async () => {
 })
 afterAll(() => model.close())
 
-async function scores(pixels: Uint8Array): Promise<Float32Array> {
-  const batch = allocateBatch(model.config.input, 1)
-  writeImage(pixels, model.config.input, batch, 0)
-  const [row] = await model.run(batch)
-  return Float32Array.from(row!)
-}
+const scores = (pixels: Uint8Array): Promise<Float32Array> => scorePixels(model, pixels)
 
 const argmax = (s: Float32Array): number => s.reduce((best, v, i) => (v > s[best]! ? i : best), 0)
 
