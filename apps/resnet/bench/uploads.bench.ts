@@ -311,7 +311,12 @@ async function models(inputs: readonly BenchInput[], work: string): Promise<Mode
       const sideBySide: Record<string, number[]> = {}
       const sideBySideCpuMs: Record<string, number[]> = {}
       for (const s of servers) [sideBySide[s.key], sideBySideCpuMs[s.key]] = [[], []]
-      for (let i = 0; i < UPLOAD_SETTINGS.sideBySideRounds; i++) {
+      // ResNet-50's rounds take ~10x MobileNetV2's: three of them
+      const sideRounds =
+        m.key === 'resnet50'
+          ? Math.min(3, UPLOAD_SETTINGS.sideBySideRounds)
+          : UPLOAD_SETTINGS.sideBySideRounds
+      for (let i = 0; i < sideRounds; i++) {
         for (const s of servers) {
           const r = await phase(s.server, phone, UPLOAD_SETTINGS.sideBySideConnections, true)
           sideBySide[s.key]!.push(r.okPerS)
@@ -392,4 +397,4 @@ async function main(): Promise<number> {
 }
 
 // Bounded run: whatever happens, children die and the process ends.
-runBounded('uploads bench', 15, main)
+runBounded('uploads bench', 30, main)
