@@ -32,7 +32,12 @@ const x = {
   scale: { type: 'log', base: 2 },
   axis: { values: [1, 2, 4, 8, 16, 32, 64] },
 } as const
-const colour = { field: 'series', type: 'nominal', title: null } as const
+const colour = {
+  field: 'series',
+  type: 'nominal',
+  title: null,
+  legend: { labelLimit: 320 },
+} as const
 
 /** The Vega-Lite spec: throughput against concurrency beside p50 (solid) / p99 (dashed) latency. */
 export function loadChartSpec(chart: LoadChart): TopLevelSpec {
