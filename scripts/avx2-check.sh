@@ -16,4 +16,5 @@ pnpm exec turbo run build --filter=@resnet/server... --output-logs=errors-only
 cd packages/server
 node=$(pnpm exec node -p process.execPath)
 exec qemu-x86_64 -cpu max "$node" node_modules/vitest/vitest.mjs run --pool=threads \
-  --testTimeout=600000 --hookTimeout=600000 src/reference.test.ts src/batcher.test.ts src/v2.test.ts
+  --testTimeout=600000 --hookTimeout=600000 src/reference.test.ts src/batcher.test.ts src/v2.test.ts \
+  src/fast-decode-guard.test.ts

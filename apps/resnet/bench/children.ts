@@ -107,3 +107,31 @@ export class ChildServer {
     clearTimeout(timer)
   }
 }
+
+/**
+ * Runs a bench's `main` bounded: after `minutes` a watchdog kills every child and exits 1; on
+ * return the exit code is `main`'s, and a stray keep-alive socket cannot keep the process alive.
+ */
+export function runBounded(name: string, minutes: number, main: () => Promise<number>): void {
+  const watchdog = setTimeout(
+    () => {
+      process.stderr.write(`${name}: watchdog fired after ${minutes} minutes; killing children\n`)
+      killAllChildren()
+      process.exit(1)
+    },
+    minutes * 60 * 1000
+  )
+  watchdog.unref()
+  main().then(
+    (code) => {
+      process.exitCode = code
+      setTimeout(() => process.exit(code), 2000).unref()
+    },
+    (err: unknown) => {
+      const text = err instanceof Error ? (err.stack ?? err.message) : String(err)
+      process.stderr.write(`${name} failed: ${text}\n`)
+      killAllChildren()
+      process.exitCode = 1
+    }
+  )
+}

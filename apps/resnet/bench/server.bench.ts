@@ -10,7 +10,7 @@ import { DEMO_MODEL_URI, ensureDemoBundle } from '@resnet/model-loader'
 import { parseModelConfig } from '@resnet/preprocess'
 import type { ModelConfig } from '@resnet/preprocess'
 import { NODE_FLAGS } from '../src/launch.ts'
-import { ChildServer, killAllChildren } from './children.ts'
+import { ChildServer, killAllChildren, runBounded } from './children.ts'
 import { engineLimit, measureEngine } from './engine.ts'
 import type { EngineResult, EngineRun } from './engine.ts'
 import { multipart, runLoad, runSoak } from './load.ts'
@@ -469,25 +469,4 @@ async function main(): Promise<number> {
 }
 
 // Bounded run: whatever happens, children die and the process ends.
-const watchdog = setTimeout(
-  () => {
-    process.stderr.write('bench: watchdog fired after 15 minutes; killing children\n')
-    killAllChildren()
-    process.exit(1)
-  },
-  15 * 60 * 1000
-)
-watchdog.unref()
-
-main().then(
-  (code) => {
-    process.exitCode = code
-    // a stray keep-alive socket must not keep the bench alive
-    setTimeout(() => process.exit(code), 2000).unref()
-  },
-  (err: unknown) => {
-    process.stderr.write(`bench failed: ${errorText(err)}\n`)
-    killAllChildren()
-    process.exitCode = 1
-  }
-)
+runBounded('bench', 15, main)

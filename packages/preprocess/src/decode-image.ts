@@ -49,11 +49,18 @@ async function rawRgb(
   return out
 }
 
-/** One pass: resize (antialiased when reducing), crop the window, pad for letterbox. */
+/**
+ * One pass: resize (antialiased when reducing), crop the window, pad for letterbox. An image
+ * stored rotated or mirrored (EXIF orientation 2-8) that needs a crop takes two: sharp orients
+ * an image before anything else once `extract` is called, which rotates it at full resolution
+ * and so disables JPEG shrink-on-load (12 MP, orientation 6: 121 ms instead of 28 ms per image
+ * here). Resized and oriented first, the small result is then cropped and padded raw.
+ */
 async function resizeWithKernel(
   image: Sharp,
   g: Geometry,
   input: InputSpec,
+  oriented: boolean,
   seconds: number
 ): Promise<Uint8Array> {
   let pipeline = normalised(image, input).resize(g.resizeWidth, g.resizeHeight, {
@@ -62,6 +69,12 @@ async function resizeWithKernel(
     fastShrinkOnLoad: input.fastShrinkOnLoad,
   })
   if (g.width !== g.resizeWidth || g.height !== g.resizeHeight) {
+    if (oriented) {
+      const resized = await rawRgb(pipeline, seconds)
+      pipeline = sharp(resized.data, {
+        raw: { width: g.resizeWidth, height: g.resizeHeight, channels: 3 },
+      })
+    }
     pipeline = pipeline.extract({ left: g.left, top: g.top, width: g.width, height: g.height })
   }
   if (g.width !== input.width || g.height !== input.height) {
@@ -140,9 +153,10 @@ export async function decodeImage(
     }
     const source = meta.autoOrient
     const g = geometryFor(source.width, source.height, input)
+    const oriented = (meta.orientation ?? 1) > 1
     const data = needsAffine(source.width, source.height, g)
       ? await resizeWithAffine(image, source, g, input, deadline)
-      : await resizeWithKernel(image, g, input, deadline.sharpSeconds())
+      : await resizeWithKernel(image, g, input, oriented, deadline.sharpSeconds())
     return { data, width: input.width, height: input.height, format, source }
   })
 }

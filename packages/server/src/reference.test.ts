@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises'
-import { allocateBatch, decodeImage, writeImage } from '@resnet/preprocess'
+import { decodeImage } from '@resnet/preprocess'
 import { expectedClasses, IMAGES_DIR, referencePhotos, referencePixels } from '@resnet/test-support'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { InferenceModel } from './model.js'
-import { openFixtureModel } from './test-support.js'
+import { openFixtureModel, scorePixels } from './test-support.js'
 
 // Documented bounds (README, "Preprocessing accuracy"). The int8 model's scores differ between CPUs
 // (onnxruntime's int8 kernels: u8s8 on AVX2, VNNI on AVX-512), so nothing here rests on exact
@@ -28,12 +28,7 @@ beforeAll(async () => {
 })
 afterAll(() => model.close())
 
-async function scores(pixels: Uint8Array): Promise<Float32Array> {
-  const batch = allocateBatch(model.config.input, 1)
-  writeImage(pixels, model.config.input, batch, 0)
-  const [row] = await model.run(batch)
-  return Float32Array.from(row!)
-}
+const scores = (pixels: Uint8Array): Promise<Float32Array> => scorePixels(model, pixels)
 
 /** Indices of the two highest scores. */
 function topTwo(s: Float32Array): [number, number] {

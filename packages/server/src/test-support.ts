@@ -1,7 +1,7 @@
 /** Test helpers for this package: the real MobileNetV2 fixture model and request builders. */
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { parseModelConfig } from '@resnet/preprocess'
+import { allocateBatch, parseModelConfig, writeImage } from '@resnet/preprocess'
 import { MOBILENET_DIR } from '@resnet/test-support'
 import { expect } from 'vitest'
 import { parseLabels } from './labels.js'
@@ -17,6 +17,17 @@ export function openFixtureModel(config: object = {}): Promise<InferenceModel> {
     identity: { name: 'mobilenetv2-int8', version: 'test', sha256: 'f'.repeat(64) },
     threads: 2,
   })
+}
+
+/** The model's scores of one image's pixels (HWC, the model's input size). */
+export async function scorePixels(
+  model: InferenceModel,
+  pixels: Uint8Array
+): Promise<Float32Array> {
+  const batch = allocateBatch(model.config.input, 1)
+  writeImage(pixels, model.config.input, batch, 0)
+  const [row] = await model.run(batch)
+  return Float32Array.from(row!)
 }
 
 /** A multipart body with one `image` file field per buffer. */
