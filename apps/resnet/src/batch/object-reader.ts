@@ -41,6 +41,7 @@ interface SigningScheme {
 
 /** What the SDK's endpoint rules say for GETs of this bucket; undefined when not plain SigV4. */
 async function bucketEndpoint(s3: S3Client, bucket: string): Promise<BucketEndpoint | undefined> {
+  // any key: the rules pick the endpoint by bucket (the key is only appended as the path)
   const endpoint = await getEndpointFromInstructions(
     { Bucket: bucket, Key: 'k' },
     GetObjectCommand,
