@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import path from 'node:path'
 import { parseModelConfig } from '@resnet/preprocess'
+import { DEFAULT_DECODE_NICENESS } from '@resnet/server'
 import { startLocalS3 } from '@resnet/test-support'
 import type { LocalS3 } from '@resnet/test-support'
 import { NODE_FLAGS } from '../src/launch.ts'
@@ -163,6 +164,8 @@ async function main(): Promise<number> {
       inFlights: SETTINGS.engineInFlights,
       sweepSeconds: SETTINGS.engineSweepS,
       confirmSeconds: SETTINGS.engineRoundS,
+      // the task's (DECODE_NICENESS' default): like with like on a shared machine
+      decodeNiceness: DEFAULT_DECODE_NICENESS,
       log,
     }
     log('batch vs engine, MobileNetV2 int8')

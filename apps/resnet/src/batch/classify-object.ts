@@ -1,12 +1,11 @@
 /** One S3 object -> one JSON Lines record: its top-k, or the error `/predict` would give. */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { GetObjectCommand } from '@aws-sdk/client-s3'
-import type { S3Client } from '@aws-sdk/client-s3'
 import { PreprocessError } from '@resnet/preprocess'
 import type { DecodeLimits } from '@resnet/preprocess'
 import { ApiError, predictImages } from '@resnet/server'
 import type { ImageDecoder, Prediction } from '@resnet/server'
 import type { Batcher } from './engine.js'
+import type { ObjectReader } from './object-reader.js'
 
 /** The model that scored a record. */
 export interface RecordModel {
@@ -26,7 +25,8 @@ export type ResultRecord =
 
 /** How every object of a job is classified. */
 export interface ClassifyOptions {
-  readonly s3: S3Client
+  /** Where the images are read from (one per worker: it caches each bucket's endpoint). */
+  readonly reader: ObjectReader
   readonly batcher: Batcher
   readonly decoder: ImageDecoder
   readonly limits: DecodeLimits
@@ -45,21 +45,10 @@ async function fetchImage(
   bucket: string,
   key: string
 ): Promise<Uint8Array> {
+  const max = options.limits.maxInputBytes
+  let read
   try {
-    const out = await options.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
-    const size = out.ContentLength ?? 0
-    const max = options.limits.maxInputBytes
-    if (size > max) {
-      out.Body?.transformToWebStream()
-        .cancel()
-        .catch(() => undefined)
-      // the message the decoder's own size check gives
-      throw new PreprocessError(
-        'IMAGE_TOO_LARGE',
-        `The image is ${size} bytes; the limit is ${max}`
-      )
-    }
-    return await out.Body!.transformToByteArray()
+    read = await options.reader.read(bucket, key, max)
   } catch (err) {
     if (!isNoSuchKey(err)) throw err
     throw new ApiError(
@@ -67,6 +56,12 @@ async function fetchImage(
       `s3://${bucket}/${key} does not exist (deleted during the job?)`
     )
   }
+  if (read.kind === 'bytes') return read.bytes
+  // the message the decoder's own size check gives
+  throw new PreprocessError(
+    'IMAGE_TOO_LARGE',
+    `The image is ${read.size} bytes; the limit is ${max}`
+  )
 }
 
 /**

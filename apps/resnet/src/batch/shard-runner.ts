@@ -3,6 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3'
 import { classifyObject } from './classify-object.js'
 import type { ResultRecord } from './classify-object.js'
 import type { BatchEngine } from './engine.js'
+import { ObjectReader } from './object-reader.js'
 import { readShardKeys } from './plan.js'
 import type { S3Location } from './s3-location.js'
 import { isShardDone, shardOutput, uploadLines } from './shard-output.js'
@@ -55,7 +56,7 @@ export async function runShard(
   const target = shardOutput(output, shard)
   if (await isShardDone(s3, target)) return { shard, skipped: true }
   const { bucket, keys } = await readShardKeys(s3, output, shard)
-  const options = { s3, ...engine, topK }
+  const options = { reader: new ObjectReader(s3), ...engine, topK }
   const outcomes: Record<string, number> = {}
   async function* lines(): AsyncGenerator<string> {
     for await (const record of orderedMap(keys, engine.concurrency, (key) =>
