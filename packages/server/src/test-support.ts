@@ -5,11 +5,11 @@ import { parseModelConfig } from '@resnet/preprocess'
 import { MOBILENET_DIR } from '@resnet/test-support'
 import { expect } from 'vitest'
 import { parseLabels } from './labels.js'
-import type { InferenceModel } from './model.js'
+import type { ImageModel } from './model.js'
 import { createOnnxModel } from './onnx-model.js'
 
 /** Opens the fixture model with the default (torchvision) config. */
-export function openFixtureModel(config: object = {}): Promise<InferenceModel> {
+export function openFixtureModel(config: object = {}): Promise<ImageModel> {
   return createOnnxModel({
     modelPath: path.join(MOBILENET_DIR, 'model.onnx'),
     config: parseModelConfig(config),

@@ -1,12 +1,15 @@
 /** `GET /`: what this service is and which model it serves; browsers get the demo page. */
 import { Hono } from 'hono'
 import { DEMO_PAGE_CSP, DEMO_PAGE_HTML, prefersHtml } from '../demo-page/page.js'
+import { IMAGE_USAGE } from '../image-input.js'
 import type { ServingState } from '../serving-state.js'
 
 /** Static description of the service, set by the composition root. */
 export interface ServiceInfo {
   readonly name: string
   readonly version: string
+  /** How to call `POST /predict` before a model is loaded (then the model's input says). */
+  readonly predictUsage?: string
 }
 
 /**
@@ -24,7 +27,7 @@ export function infoRoute(state: ServingState, service: ServiceInfo): Hono {
       return c.html(DEMO_PAGE_HTML)
     }
     const model = state.model?.info
-    const config = state.model?.config
+    const input = state.model?.input
     return c.json({
       service: service.name,
       version: service.version,
@@ -41,12 +44,11 @@ export function infoRoute(state: ServingState, service: ServiceInfo): Hono {
             fixedBatchSize: model.fixedBatchSize ?? null,
           }
         : null,
-      // the effective preprocessing, and where each value came from (model, config file, default)
-      preprocessing: config
-        ? { input: config.input, output: config.output, sources: config.sources }
-        : null,
+      // an image model's effective preprocessing, and where each value came from (model, config
+      // file, default); a tabular model's features
+      ...(input ? input.describe() : { preprocessing: null }),
       endpoints: {
-        predict: 'POST /predict (multipart field "image", or a raw image body; ?top_k=N)',
+        predict: input?.usage ?? service.predictUsage ?? IMAGE_USAGE,
         health: 'GET /healthz',
         ready: 'GET /readyz',
       },
