@@ -1,8 +1,7 @@
 /** The only reader of process.env: validates every setting at once and freezes the result. */
-import { readFileSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import path from 'node:path'
-import { DEFAULT_DECODE_NICENESS, DEFAULT_INFERENCE_NICENESS } from '@resnet/server'
+import { DEFAULT_DECODE_NICENESS, DEFAULT_INFERENCE_NICENESS, parseEnv } from '@resnet/server'
 import { z } from 'zod'
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -42,49 +41,12 @@ const EnvSchema = z.object({
 /** Validated, frozen server configuration. */
 export type Config = Readonly<z.infer<typeof EnvSchema>>
 
-/** Thrown when the environment is invalid; the message lists every bad variable. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError'
-}
-
-/** Empty strings count as unset, as they do in ECS task definitions and shells. */
-const withoutEmpty = (env: NodeJS.ProcessEnv): Record<string, string> =>
-  Object.fromEntries(
-    Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '')
-  )
+export { ConfigError, readApiKeys, splitList } from '@resnet/server'
 
 /**
  * Reads the configuration once at start. Throws a ConfigError listing every invalid variable.
  * @example const config = loadConfig(process.env)
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const values = withoutEmpty(env)
-  const parsed = EnvSchema.safeParse(values)
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => {
-      const name = String(issue.path[0])
-      return `  - ${name}=${JSON.stringify(values[name] ?? '')}: ${issue.message}`
-    })
-    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
-  }
-  return Object.freeze(parsed.data)
-}
-
-/** Splits a comma-separated variable into trimmed, non-empty items. */
-export function splitList(value: string | undefined): string[] {
-  return (value ?? '')
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '')
-}
-
-/** API keys from API_KEYS (comma-separated) and API_KEYS_FILE (one per line); none: no auth. */
-export function readApiKeys(config: Config): string[] {
-  const fromFile = config.API_KEYS_FILE
-    ? readFileSync(config.API_KEYS_FILE, 'utf8')
-        .split('\n')
-        .map((k) => k.trim())
-        .filter((k) => k !== '')
-    : []
-  return [...splitList(config.API_KEYS), ...fromFile]
+  return parseEnv(EnvSchema, env)
 }

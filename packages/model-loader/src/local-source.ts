@@ -74,11 +74,13 @@ export async function loadLocal(
   const labelsPath = await inBundle(BUNDLE_FILES.labels)
   const configPath = await inBundle(BUNDLE_FILES.config)
   const preprocessorConfigPath = await inBundle(BUNDLE_FILES.preprocessorConfig)
+  const featuresPath = await inBundle(BUNDLE_FILES.features)
   const selfTestDir = await inBundle(NESTED_BUNDLE_PATHS.selfTest)
   if (checks.check !== false) {
     await checkBundleFile(BUNDLE_FILES.model, modelPath, modelPath)
     if (labelsPath) await checkBundleFile(BUNDLE_FILES.labels, labelsPath, labelsPath)
     if (configPath) await checkBundleFile(BUNDLE_FILES.config, configPath, configPath)
+    if (featuresPath) await checkBundleFile(BUNDLE_FILES.features, featuresPath, featuresPath)
     if (preprocessorConfigPath) {
       const name = BUNDLE_FILES.preprocessorConfig
       await checkBundleFile(name, preprocessorConfigPath, preprocessorConfigPath)
@@ -91,6 +93,7 @@ export async function loadLocal(
     labelsPath,
     configPath,
     preprocessorConfigPath,
+    featuresPath,
     selfTestDir,
     name: path.basename(dir ?? target).replace(/\.onnx$/, ''),
     version: sha256.slice(0, 12),

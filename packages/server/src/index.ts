@@ -8,8 +8,13 @@
  * state.setModel(await createOnnxModel({ modelPath, config, labels, identity }))
  */
 export { createApp, DEFAULT_SERVER_LIMITS } from './app.js'
+export { TABLE_PAGE } from './demo-page/table-page.js'
+export type { DemoPage } from './demo-page/table-page.js'
 export type { AppOptions, ServerLimits } from './app.js'
 export { ApiError, STATUS } from './http-errors.js'
+export { ConfigError, parseEnv, readApiKeys, splitList } from './env-config.js'
+export { shutdown } from './shutdown.js'
+export type { ShutdownOptions } from './shutdown.js'
 export { inProcessDecoder, WorkerDecoder } from './image-decoder.js'
 export type { ImageDecoder } from './image-decoder.js'
 export type { ApiErrorCode } from './http-errors.js'

@@ -1,6 +1,7 @@
 /** `GET /`: what this service is and which model it serves; browsers get the demo page. */
 import { Hono } from 'hono'
 import { DEMO_PAGE_CSP, DEMO_PAGE_HTML, prefersHtml } from '../demo-page/page.js'
+import type { DemoPage } from '../demo-page/table-page.js'
 import { IMAGE_USAGE } from '../image-input.js'
 import type { ServingState } from '../serving-state.js'
 
@@ -16,15 +17,19 @@ export interface ServiceInfo {
  * Service info as JSON: status, model identity, endpoints. A client whose `Accept` prefers
  * `text/html` (a browser's navigation) gets the demo page instead; everyone else the JSON.
  */
-export function infoRoute(state: ServingState, service: ServiceInfo): Hono {
+export function infoRoute(
+  state: ServingState,
+  service: ServiceInfo,
+  demoPage: DemoPage = { html: DEMO_PAGE_HTML, csp: DEMO_PAGE_CSP }
+): Hono {
   const app = new Hono()
   app.get('/', (c) => {
     c.header('Vary', 'Accept', { append: true })
     if (prefersHtml(c.req.header('accept'))) {
-      c.header('Content-Security-Policy', DEMO_PAGE_CSP)
+      c.header('Content-Security-Policy', demoPage.csp)
       c.header('X-Content-Type-Options', 'nosniff')
       c.header('Referrer-Policy', 'no-referrer')
-      return c.html(DEMO_PAGE_HTML)
+      return c.html(demoPage.html)
     }
     const model = state.model?.info
     const input = state.model?.input
