@@ -31,7 +31,7 @@ async function readInstances(c: Context, maxRows: number): Promise<unknown[]> {
   }
   if (instances.length > maxRows) {
     throw new ApiError(
-      'TOO_MANY_IMAGES',
+      'TOO_MANY_INSTANCES',
       `${instances.length} instances sent; the limit is ${maxRows} per request`
     )
   }

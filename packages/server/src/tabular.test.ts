@@ -115,7 +115,7 @@ describe.skipIf(!treeBundleAvailable)('the shared server with a tabular model', 
       [post('a=1', 'application/x-www-form-urlencoded'), 415, 'UNSUPPORTED_MEDIA_TYPE'],
       [post('{nope'), 400, 'BAD_REQUEST'],
       [post({ rows: [] }), 400, 'INVALID_INSTANCES'],
-      [post({ instances: Array.from({ length: 1025 }, () => []) }), 413, 'TOO_MANY_IMAGES'],
+      [post({ instances: Array.from({ length: 1025 }, () => []) }), 413, 'TOO_MANY_INSTANCES'],
     ] as const
     for (const [init, status, code] of cases) {
       const res = await app.request('/predict', init)
