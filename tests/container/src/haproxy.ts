@@ -50,3 +50,47 @@ export async function startHaproxy(dir: string, config: string): Promise<ChildPr
   })
   return child
 }
+
+/** A host name the balancer routes, and the server slots (ports) behind it. */
+export interface HostBackend {
+  readonly host: string
+  readonly slots: readonly number[]
+}
+
+/**
+ * haproxy.cfg routing by Host header as the ALB's listener rules do (one backend per app; no
+ * match: 404), each backend checked like its target group.
+ */
+export function hostRoutingConfig(
+  frontPort: number,
+  backends: readonly HostBackend[],
+  check: CheckTiming
+): string {
+  const name = (i: number) => `app${i}`
+  return `global
+  log stdout format raw local0 warning
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 30s
+  timeout server 30s
+  retries 0
+  option http-server-close
+frontend lb
+  bind 127.0.0.1:${frontPort}
+${backends.map((b, i) => `  use_backend ${name(i)} if { hdr(host) -i ${b.host} }`).join('\n')}
+  default_backend no-app
+backend no-app
+  http-request return status 404 content-type application/json string '{"error":{"code":"NOT_FOUND","message":"no app for this host"}}'
+${backends
+  .map(
+    (b, i) => `backend ${name(i)}
+  balance roundrobin
+  option httpchk GET /readyz
+  http-check expect status 200
+  default-server inter ${check.intervalMs} fall ${check.unhealthy} rise ${check.healthy}
+${b.slots.map((port, j) => `  server r${j} 127.0.0.1:${port} check`).join('\n')}`
+  )
+  .join('\n')}
+`
+}
