@@ -8,6 +8,8 @@
  * Reader/Writer (the kept library), with the field numbers of onnx.proto.
  */
 import protobuf from 'protobufjs'
+import { fieldsOf, payloadOf } from './onnx-wire.js'
+import type { WireField } from './onnx-wire.js'
 
 const MODEL = { graph: 7 } as const
 const GRAPH = { node: 1, output: 12 } as const
@@ -16,31 +18,7 @@ const VALUE_INFO = { name: 1, type: 2 } as const
 const FLOAT = 1
 const LENGTH_DELIMITED = 2
 
-interface Field {
-  readonly number: number
-  /** The whole field: tag, length and payload. */
-  readonly bytes: Uint8Array
-}
-
-function fieldsOf(message: Uint8Array): Field[] {
-  const reader = protobuf.Reader.create(message)
-  const fields: Field[] = []
-  while (reader.pos < reader.len) {
-    const start = reader.pos
-    const tag = reader.uint32()
-    reader.skipType(tag & 7)
-    fields.push({ number: tag >>> 3, bytes: message.subarray(start, reader.pos) })
-  }
-  return fields
-}
-
-const payloadOf = (field: Field): Uint8Array => {
-  const reader = protobuf.Reader.create(field.bytes)
-  reader.uint32()
-  return reader.bytes()
-}
-
-const stringsOf = (fields: readonly Field[], number: number): string[] =>
+const stringsOf = (fields: readonly WireField[], number: number): string[] =>
   fields
     .filter((f) => f.number === number)
     .map((f) => protobuf.util.utf8.read(payloadOf(f), 0, payloadOf(f).length))

@@ -17,7 +17,13 @@ export function haproxyConfig(
   slots: readonly number[],
   check: CheckTiming
 ): string {
-  return `global
+  return `${GLOBAL_AND_DEFAULTS}frontend lb
+  bind 127.0.0.1:${frontPort}
+  default_backend replicas
+${backend('replicas', slots, check)}`
+}
+
+const GLOBAL_AND_DEFAULTS = `global
   log stdout format raw local0 warning
 defaults
   mode http
@@ -27,17 +33,17 @@ defaults
   # the ALB does not retry a request on another target: neither do we
   retries 0
   option http-server-close
-frontend lb
-  bind 127.0.0.1:${frontPort}
-  default_backend replicas
-backend replicas
+`
+
+/** A backend probed like an ALB target group: GET /readyz must answer 200. */
+const backend = (name: string, slots: readonly number[], check: CheckTiming): string =>
+  `backend ${name}
   balance roundrobin
   option httpchk GET /readyz
   http-check expect status 200
   default-server inter ${check.intervalMs} fall ${check.unhealthy} rise ${check.healthy}
 ${slots.map((port, i) => `  server r${i} 127.0.0.1:${port} check`).join('\n')}
 `
-}
 
 /** Starts haproxy in the foreground with the given config; resolves once it has been spawned. */
 export async function startHaproxy(dir: string, config: string): Promise<ChildProcess> {
@@ -67,30 +73,11 @@ export function hostRoutingConfig(
   check: CheckTiming
 ): string {
   const name = (i: number) => `app${i}`
-  return `global
-  log stdout format raw local0 warning
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 30s
-  timeout server 30s
-  retries 0
-  option http-server-close
-frontend lb
+  return `${GLOBAL_AND_DEFAULTS}frontend lb
   bind 127.0.0.1:${frontPort}
 ${backends.map((b, i) => `  use_backend ${name(i)} if { hdr(host) -i ${b.host} }`).join('\n')}
   default_backend no-app
 backend no-app
   http-request return status 404 content-type application/json string '{"error":{"code":"NOT_FOUND","message":"no app for this host"}}'
-${backends
-  .map(
-    (b, i) => `backend ${name(i)}
-  balance roundrobin
-  option httpchk GET /readyz
-  http-check expect status 200
-  default-server inter ${check.intervalMs} fall ${check.unhealthy} rise ${check.healthy}
-${b.slots.map((port, j) => `  server r${j} 127.0.0.1:${port} check`).join('\n')}`
-  )
-  .join('\n')}
-`
+${backends.map((b, i) => backend(name(i), b.slots, check)).join('')}`
 }
