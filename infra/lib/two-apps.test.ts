@@ -62,8 +62,11 @@ describe('two apps on the shared ALB', () => {
       const policies = t.findResources('AWS::IAM::Policy', {
         Properties: { Roles: [{ Ref: logicalId(role) }] },
       })
-      expect(Object.values(policies)).toHaveLength(1)
-      expect(Object.values(policies)[0]!.Properties.PolicyDocument.Statement).toEqual([
+      const [policy, ...more] = Object.values(policies) as {
+        Properties: { PolicyDocument: { Statement: unknown[] } }
+      }[]
+      expect(more).toHaveLength(0)
+      expect(policy!.Properties.PolicyDocument.Statement).toEqual([
         {
           Effect: 'Allow',
           Action: 's3:GetObject',
