@@ -21,6 +21,11 @@ export const SYSTEM_NEEDS = [
     packages: ['python3-pil', 'python3-numpy'],
   },
   {
+    suite: 'the tree model trained on scikit-learn data, served and checked (apps/catboost)',
+    present: () => works('/usr/bin/python3', ['-c', 'import sklearn, onnx, numpy']),
+    packages: ['python3-sklearn', 'python3-onnx', 'python3-numpy'],
+  },
+  {
     // only where podman can run the image at all (not inside a container)
     suite: 'the rolling-restart rehearsal behind a load balancer (tests/container)',
     present: () => !works('podman', ['--version']) || works('haproxy', ['-v']),

@@ -11,8 +11,21 @@ import type { AppImage, ModelAppConfig } from '../lib/serving-app.js'
 import { defineServingSettings } from '../lib/serving-settings.js'
 import { contextReader, findRepoRoot } from './context.js'
 
-/** The model apps: each gets `<name>-model-store` and `<name>-service`. */
-const APPS = [{ name: 'resnet', listenerPriority: 10, dockerfile: 'apps/resnet/Dockerfile' }]
+/**
+ * The model apps: each gets `<name>-model-store`, `<name>-service` (host `<name>.<domain>` on the
+ * shared ALB, its own listener rule, scaling and alarms) and, with a batch runner, `<name>-batch`.
+ * `maxQueue` counts what the app queues: images for resnet, rows for catboost.
+ */
+const APPS = [
+  { name: 'resnet', listenerPriority: 10, dockerfile: 'apps/resnet/Dockerfile', maxQueue: 64 },
+  {
+    name: 'catboost',
+    listenerPriority: 20,
+    dockerfile: 'apps/catboost/Dockerfile',
+    maxQueue: 8192,
+    batch: false as const,
+  },
+]
 
 const app = new App()
 const ctx = contextReader(app.node)
@@ -42,7 +55,9 @@ function appConfig(a: (typeof APPS)[number]): ModelAppConfig {
     settings: defineServingSettings({
       drainDelay: seconds('drainDelayS'),
       shutdownTimeout: seconds('shutdownTimeoutS'),
+      maxQueue: a.maxQueue,
     }),
+    ...('batch' in a ? { batch: a.batch } : {}),
     size: {
       ...DEFAULT_TASK_SIZE,
       architecture: ctx.oneOf(key('architecture'), ['X86_64', 'ARM64'] as const) ?? 'X86_64',

@@ -4,12 +4,12 @@ import { logicalId, RESNET, servingApp } from './test-support.js'
 
 // One synth per variant, shared by the tests.
 const plain = servingApp()
-const batch = plain.apps[0]!.batch
+const batch = plain.apps[0]!.batch!
 const t = plain.template(batch)
 const onDemand = servingApp({
   apps: [{ ...RESNET, batch: { shardSize: 200, shardsPerTask: 2, maxTasks: 5, spot: false } }],
 })
-const td = onDemand.template(onDemand.apps[0]!.batch)
+const td = onDemand.template(onDemand.apps[0]!.batch!)
 
 const DATA = 'DataBucketE6B0FAA8'
 const dataArn = (suffix: string) => ({

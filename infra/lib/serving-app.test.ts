@@ -59,7 +59,7 @@ describe('addServingStacks', () => {
 
   it('pins the logical IDs of the stateful resources in every stack', () => {
     const retained = (type: string) =>
-      [network, store, service, apps[0]!.batch].flatMap((stack) =>
+      [network, store, service, apps[0]!.batch!].flatMap((stack) =>
         Object.keys(template(stack).findResources(type, { DeletionPolicy: 'Retain' })).map(
           (id) => `${stack.stackName}/${id}`
         )

@@ -17,7 +17,7 @@ export type AppImage =
   | { readonly kind: 'ecr'; readonly tag: string }
 
 /**
- * One model app (apps/resnet today; catboost later). Its tuning (listener priority, model version,
+ * One model app (apps/resnet, apps/catboost). Its tuning (listener priority, model version,
  * settings, size, capacity, scaling, alarms) is the service stack's, documented there.
  */
 export interface ModelAppConfig extends Pick<
@@ -29,8 +29,11 @@ export interface ModelAppConfig extends Pick<
   readonly image: AppImage
   /** @default `models/<name>/` */
   readonly modelPrefix?: string
-  /** Shards, tasks and capacity of its batch jobs. @default DEFAULT_BATCH_JOB */
-  readonly batch?: BatchJobSettings
+  /**
+   * Shards, tasks and capacity of its batch jobs; `false` for an app without a batch runner (no
+   * `<name>-batch` stack). @default DEFAULT_BATCH_JOB
+   */
+  readonly batch?: BatchJobSettings | false
 }
 
 /** Everything the app is built from; `bin/app.ts` fills it from CDK context. */
@@ -52,14 +55,17 @@ export interface ServingAppConfig {
 export interface AppStacks {
   readonly store: ModelStoreStack
   readonly service: ServiceStack
-  readonly batch: BatchStack
+  /** Absent for an app with `batch: false`. */
+  readonly batch: BatchStack | undefined
 }
 
 /** Name of the shared network stack. */
 export const NETWORK_STACK_NAME = 'model-serving-network'
 
 /**
- * Adds the network stack and, per app, `<name>-model-store` and `<name>-service` to `app`.
+ * Adds the network stack and, per app, `<name>-model-store`, `<name>-service` and (unless
+ * `batch: false`) `<name>-batch` to `app`. No app's stack refers to another app's: deploying
+ * one (`cdk deploy catboost-service`) touches only it and, when changed, the network stack.
  * @example const { apps } = addServingStacks(new App(), { apps: [{ name: 'resnet', ... }] })
  */
 export function addServingStacks(
@@ -107,6 +113,7 @@ export function addServingStacks(
       alarms: a.alarms,
       alarmTopicArn: config.alarmTopicArn,
     })
+    if (a.batch === false) return { store, service, batch: undefined }
     const batch = new BatchStack(app, `${a.name}-batch`, {
       env,
       description: `Batch inference for ${a.name}: S3 prefix in, JSON Lines out (Step Functions + ECS)`,

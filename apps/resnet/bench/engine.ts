@@ -5,7 +5,7 @@
 import { DEFAULT_DECODE_LIMITS } from '@resnet/preprocess'
 import type { ModelConfig } from '@resnet/preprocess'
 import { createOnnxModel, lowerDecodePriority, WorkerDecoder } from '@resnet/server'
-import type { InferenceModel } from '@resnet/server'
+import type { ImageModel } from '@resnet/server'
 import { cpus } from 'node:os'
 import { machineTicks, waitForQuiet } from './util.ts'
 
@@ -32,7 +32,7 @@ export interface EngineResult {
 }
 
 async function measure(
-  model: InferenceModel,
+  model: ImageModel,
   image: Uint8Array,
   threads: number,
   batchSize: number,
@@ -104,7 +104,7 @@ export interface EngineOptions {
 async function withModel<T>(
   options: EngineOptions,
   threads: number,
-  fn: (model: InferenceModel) => Promise<T>
+  fn: (model: ImageModel) => Promise<T>
 ): Promise<T> {
   const model = await createOnnxModel({
     modelPath: options.modelPath,

@@ -1,9 +1,9 @@
-/** Model URI -> warmed-up InferenceModel: fetch the bundle, read its config and labels, open it. */
+/** Model URI -> warmed-up ImageModel: fetch the bundle, read its config and labels, open it. */
 import type { S3Client } from '@aws-sdk/client-s3'
 import { DEMO_MODEL_URI, loadModel } from '@resnet/model-loader'
 import type { ModelBundle } from '@resnet/model-loader'
 import { createOnnxModel } from '@resnet/server'
-import type { ImageDecoder, InferenceModel } from '@resnet/server'
+import type { ImageDecoder, ImageModel } from '@resnet/server'
 import type { Logger } from 'pino'
 import { runBundleSelfTest } from './bundle-self-test.js'
 import { readBundleSettings } from './bundle-settings.js'
@@ -30,7 +30,7 @@ function announceBuiltIn(config: Config, bundle: ModelBundle, logger: Logger): v
 
 /** A loaded model and the bundle it came from (to tell a new version from the same one). */
 export interface LoadedModel {
-  readonly model: InferenceModel
+  readonly model: ImageModel
   readonly bundle: ModelBundle
 }
 
@@ -44,7 +44,7 @@ export function fetchBundle(config: Config, s3Client?: S3Client): Promise<ModelB
 }
 
 /** Opens a fetched bundle: reads its settings, creates the session and warms it up. */
-export async function openModel(bundle: ModelBundle, config: Config): Promise<InferenceModel> {
+export async function openModel(bundle: ModelBundle, config: Config): Promise<ImageModel> {
   const settings = await readBundleSettings(bundle)
   return createOnnxModel({
     modelPath: bundle.modelPath,
@@ -69,7 +69,7 @@ export async function openBundle(
   config: Config,
   logger: Logger,
   decoder?: ImageDecoder
-): Promise<InferenceModel> {
+): Promise<ImageModel> {
   const started = performance.now()
   const model = await openModel(bundle, config)
   logger.info(

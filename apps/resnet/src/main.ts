@@ -2,14 +2,19 @@
 import { readFileSync } from 'node:fs'
 import type { Server } from 'node:http'
 import { serve } from '@hono/node-server'
-import { createApp, lowerDecodePriority, ServingState, WorkerDecoder } from '@resnet/server'
+import {
+  createApp,
+  lowerDecodePriority,
+  ServingState,
+  shutdown,
+  WorkerDecoder,
+} from '@resnet/server'
 import { pino } from 'pino'
 import { ConfigError, loadConfig, readApiKeys, splitList } from './config.js'
 import type { Config } from './config.js'
 import { loadServingModel } from './load-serving-model.js'
 import { startModelPoller } from './model-poller.js'
 import type { ModelPoller } from './model-poller.js'
-import { shutdown } from './shutdown.js'
 
 const SERVICE = {
   name: 'ecs-model-serving',

@@ -73,7 +73,11 @@ export async function checkOnnxFile(file: string, label: string = file): Promise
 export async function checkBundleFile(name: string, file: string, label: string): Promise<void> {
   if (name === BUNDLE_FILES.model || name === NESTED_BUNDLE_PATHS.nestedModel)
     return checkOnnxFile(file, label)
-  if (name === BUNDLE_FILES.config || name === BUNDLE_FILES.preprocessorConfig) {
+  if (
+    name === BUNDLE_FILES.config ||
+    name === BUNDLE_FILES.preprocessorConfig ||
+    name === BUNDLE_FILES.features
+  ) {
     let value: unknown
     try {
       value = JSON.parse(await readFile(file, 'utf8')) as unknown

@@ -93,4 +93,26 @@ describe('bundle file discovery', () => {
       await s3.close()
     }
   })
+
+  it('fetches features.json of a tabular bundle from S3, and refuses one that is not JSON', async () => {
+    const s3 = await startLocalS3(['models'])
+    try {
+      await s3.put('models', 'trees/model.onnx', MODEL)
+      await s3.put('models', 'trees/features.json', Buffer.from('{"features":[{"name":"age"}]}'))
+      await s3.put('models', 'broken/model.onnx', MODEL)
+      await s3.put('models', 'broken/features.json', Buffer.from('age,height'))
+      const load = (prefix: string) =>
+        loadModel({
+          uri: `s3://models/${prefix}/`,
+          cacheDir: path.join(root, 's3-cache'),
+          s3Client: s3.client,
+        })
+      const bundle = await load('trees')
+      expect(await readFile(bundle.featuresPath!, 'utf8')).toBe('{"features":[{"name":"age"}]}')
+      await bundle.release()
+      await expect(load('broken')).rejects.toThrow(/features\.json is not valid JSON/)
+    } finally {
+      await s3.close()
+    }
+  })
 })

@@ -4,13 +4,14 @@
  * File names a bundle directory (or S3 prefix) may hold; anything else is ignored. `SHA256SUMS`
  * (the output of `sha256sum model.onnx labels.txt config.json`) makes the loader verify each file.
  * `preprocessor_config.json` comes with a Hugging Face / Optimum export (whose `config.json` is
- * the Transformers one, with `id2label`).
+ * the Transformers one, with `id2label`). `features.json` names a tabular model's input columns.
  */
 export const BUNDLE_FILES = {
   model: 'model.onnx',
   labels: 'labels.txt',
   config: 'config.json',
   preprocessorConfig: 'preprocessor_config.json',
+  features: 'features.json',
   checksums: 'SHA256SUMS',
 } as const
 
@@ -50,6 +51,8 @@ export interface ModelBundle {
   readonly configPath: string | undefined
   /** `preprocessor_config.json` (Hugging Face image processor), when the bundle has one. */
   readonly preprocessorConfigPath?: string | undefined
+  /** `features.json` (a tabular model's input columns), when the bundle has one. */
+  readonly featuresPath?: string | undefined
   /** The bundle's `selftest/` directory, when it has one. */
   readonly selfTestDir?: string | undefined
   /** A name derived from the URI (last path segment without `.onnx`). */

@@ -21,6 +21,10 @@ export type { LoadModelOptions } from './options.js'
 export type { LoaderLogger } from './progress.js'
 export { parseModelUri } from './model-uri.js'
 export type { ModelLocation } from './model-uri.js'
+export { exposeZipMapInputs } from './zipmap.js'
+export { fieldsOf, payloadOf } from './onnx-wire.js'
+export type { WireField } from './onnx-wire.js'
+export type { ZipMapRewrite } from './zipmap.js'
 export { encodeModel, OnnxAttributeType, OnnxDataType } from './demo/onnx-proto.js'
 export type {
   AttributeSpec,

@@ -61,11 +61,12 @@ export async function loadLocal(
   const labelsPath = await inBundle(BUNDLE_FILES.labels)
   const configPath = await inBundle(BUNDLE_FILES.config)
   const preprocessorConfigPath = await inBundle(BUNDLE_FILES.preprocessorConfig)
+  const featuresPath = await inBundle(BUNDLE_FILES.features)
   const selfTestDir = await inBundle(NESTED_BUNDLE_PATHS.selfTest)
   if (checks.check !== false) {
-    const { model, labels, config, preprocessorConfig } = BUNDLE_FILES
-    const files = [modelPath, labelsPath, configPath, preprocessorConfigPath]
-    for (const [i, name] of [model, labels, config, preprocessorConfig].entries()) {
+    const { model, labels, config, preprocessorConfig, features } = BUNDLE_FILES
+    const files = [modelPath, labelsPath, configPath, preprocessorConfigPath, featuresPath]
+    for (const [i, name] of [model, labels, config, preprocessorConfig, features].entries()) {
       if (files[i]) await checkBundleFile(name, files[i], files[i])
     }
   }
@@ -76,6 +77,7 @@ export async function loadLocal(
     labelsPath,
     configPath,
     preprocessorConfigPath,
+    featuresPath,
     selfTestDir,
     name: path.basename(dir ?? target).replace(/\.onnx$/, ''),
     version: sha256.slice(0, 12),

@@ -87,6 +87,7 @@ export function bundleFromEntry(
     labelsPath: has(BUNDLE_FILES.labels),
     configPath: has(BUNDLE_FILES.config),
     preprocessorConfigPath: has(BUNDLE_FILES.preprocessorConfig),
+    featuresPath: has(BUNDLE_FILES.features),
     selfTestDir: Object.keys(manifest.files).some((name) => name.startsWith(selfTest))
       ? path.join(dir, NESTED_BUNDLE_PATHS.selfTest)
       : undefined,

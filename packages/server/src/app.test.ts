@@ -3,12 +3,12 @@ import { BAD_IMAGES_DIR, expectedClasses, IMAGES_DIR } from '@resnet/test-suppor
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp, DEFAULT_SERVER_LIMITS } from './app.js'
-import type { InferenceModel } from './model.js'
+import type { ImageModel } from './model.js'
 import { ServingState } from './serving-state.js'
 import { multipart, openFixtureModel } from './test-support.js'
 
 const logger = pino({ level: 'silent' })
-let model: InferenceModel
+let model: ImageModel
 let cat: Buffer
 
 interface PredictBody {
@@ -190,7 +190,7 @@ describe('errors', () => {
   it('hides the details of an unexpected failure behind a 500 INTERNAL', async () => {
     const state = new ServingState()
     const fail = () => Promise.reject(new Error('secret /path/to/model'))
-    state.setModel({ ...model, run: fail, runImages: fail })
+    state.setModel({ ...model, run: fail, runItems: fail })
     const res = await createApp({ state, logger }).request('/predict', {
       method: 'POST',
       body: multipart(cat),

@@ -9,6 +9,7 @@ import { requestId } from 'hono/request-id'
 import { routePath } from 'hono/route'
 import type { Logger } from 'pino'
 import { bearerAuth } from './auth.js'
+import type { DemoPage } from './demo-page/table-page.js'
 import { ApiError, errorHandler, errorResponse } from './http-errors.js'
 import type { ImageDecoder } from './image-decoder.js'
 import { healthRoutes } from './routes/health.js'
@@ -51,6 +52,8 @@ export interface AppOptions {
    * event loop. @default inProcessDecoder
    */
   readonly decoder?: ImageDecoder
+  /** The page browsers get at `GET /`. @default the image demo page */
+  readonly demoPage?: DemoPage
 }
 
 const PROTECTED = ['/predict', '/v2/models/*']
@@ -110,7 +113,7 @@ export function createApp(options: AppOptions): Hono {
     app.use(path, tooLarge)
   }
   app.route('/', healthRoutes(state))
-  app.route('/', infoRoute(state, service))
+  app.route('/', infoRoute(state, service, options.demoPage))
   app.route('/', metricsRoute(state.metrics))
   app.route('/', openApiRoute(service))
   app.route('/', predictRoute(state, limits, options.decoder))

@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Batcher } from './batcher.js'
 import type { ImageResult } from './batcher.js'
 import { ServerMetrics } from './metrics.js'
-import type { InferenceModel } from './model.js'
+import type { ImageModel } from './model.js'
 import { openFixtureModel } from './test-support.js'
 
-let model: InferenceModel
+let model: ImageModel
 let photos: Uint8Array[]
 const later = () => Date.now() + 60_000
 
@@ -31,10 +31,10 @@ async function batchSizes(metrics: ServerMetrics): Promise<{ count: number; sum:
 describe('Batcher', () => {
   it('never runs more images than a fixed batch dimension, whatever maxBatchSize says', async () => {
     const sizes: number[] = []
-    const fixed: InferenceModel = {
+    const fixed: ImageModel = {
       ...model,
       info: { ...model.info, fixedBatchSize: 2 },
-      runImages: (pixels) => {
+      runItems: (pixels) => {
         sizes.push(pixels.length)
         return model.runImages(pixels)
       },

@@ -394,7 +394,7 @@ export class Batcher {
       const { rows, tensorMs } =
         'tensor' in first
           ? { rows: await this.#model.run(first.tensor), tensorMs: 0 }
-          : await this.#model.runImages(
+          : await this.#model.runItems(
               jobs.map((job) => (job.input as { pixels: Uint8Array }).pixels)
             )
       const ms = performance.now() - started

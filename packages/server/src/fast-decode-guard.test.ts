@@ -3,7 +3,7 @@ import { decodeImage, DEFAULT_MODEL_CONFIG, parseModelConfig } from '@resnet/pre
 import { expectedClasses, IMAGES_DIR } from '@resnet/test-support'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { InferenceModel } from './model.js'
+import type { ImageModel } from './model.js'
 import { openFixtureModel, scorePixels } from './test-support.js'
 
 // The accuracy guard of the fast JPEG path (`fastShrinkOnLoad: true`: libjpeg decodes a 12 MP
@@ -19,7 +19,7 @@ const MAX_TOP1_SCORE_DIFF = 0.01
 /** A phone photo's pixel count (4032x3024: 11.8x to the 256 resize). */
 const PHONE_PIXELS = 4032 * 3024
 
-let model: InferenceModel
+let model: ImageModel
 beforeAll(async () => {
   model = await openFixtureModel()
 })

@@ -11,12 +11,14 @@ export type ApiErrorCode =
   | 'BAD_REQUEST'
   | 'MISSING_IMAGE'
   | 'TOO_MANY_IMAGES'
+  | 'TOO_MANY_INSTANCES'
   | 'INVALID_TOP_K'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'NOT_FOUND'
   | 'UNAUTHORIZED'
   | 'INVALID_TENSOR'
+  | 'INVALID_INSTANCES'
   | 'NOT_READY'
   | 'OVERLOADED'
   | 'INTERNAL'
@@ -27,11 +29,19 @@ export class ApiError extends Error {
   readonly code: ApiErrorCode
   /** Seconds a client should wait before retrying (503s). */
   readonly retryAfter: number | undefined
+  /** Every problem of the request, when there can be several (`error.problems` in the body). */
+  readonly problems: readonly object[] | undefined
 
-  constructor(code: ApiErrorCode, message: string, retryAfter?: number) {
+  constructor(
+    code: ApiErrorCode,
+    message: string,
+    retryAfter?: number,
+    problems?: readonly object[]
+  ) {
     super(message)
     this.code = code
     this.retryAfter = retryAfter
+    this.problems = problems
   }
 }
 
@@ -41,6 +51,7 @@ export const STATUS: Record<ApiErrorCode | PreprocessErrorCode, ContentfulStatus
   MISSING_IMAGE: 400,
   INVALID_TOP_K: 400,
   TOO_MANY_IMAGES: 413,
+  TOO_MANY_INSTANCES: 413,
   PAYLOAD_TOO_LARGE: 413,
   IMAGE_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
@@ -49,6 +60,7 @@ export const STATUS: Record<ApiErrorCode | PreprocessErrorCode, ContentfulStatus
   NOT_FOUND: 404,
   UNAUTHORIZED: 401,
   INVALID_TENSOR: 400,
+  INVALID_INSTANCES: 400,
   NOT_READY: 503,
   // the per-image deadline counts the wait for a decoder thread: under load it is an overload
   DECODE_TIMEOUT: 503,
@@ -62,10 +74,12 @@ export function errorResponse(
   c: Context,
   code: ApiErrorCode | PreprocessErrorCode,
   message: string,
-  retryAfter?: number
+  retryAfter?: number,
+  problems?: readonly object[]
 ): Response {
   if (retryAfter !== undefined) c.header('Retry-After', String(retryAfter))
-  return c.json({ error: { code, message } }, STATUS[code])
+  const error = problems === undefined ? { code, message } : { code, message, problems }
+  return c.json({ error }, STATUS[code])
 }
 
 /** Maps thrown errors to responses: 4xx logged at info, 5xx at error with the stack. */
@@ -78,7 +92,8 @@ export function errorHandler(logger: Logger): ErrorHandler {
       const level = status === 503 ? 'warn' : status >= 500 ? 'error' : 'info'
       logger[level]({ requestId, code: err.code, status }, err.message)
       const retryAfter = err instanceof ApiError ? err.retryAfter : status === 503 ? 1 : undefined
-      return errorResponse(c, err.code, err.message, retryAfter)
+      const problems = err instanceof ApiError ? err.problems : undefined
+      return errorResponse(c, err.code, err.message, retryAfter, problems)
     }
     if (err instanceof HTTPException && err.status < 500) {
       logger.info({ requestId, status: err.status }, err.message)

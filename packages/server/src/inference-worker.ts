@@ -14,6 +14,8 @@ import type { ArenaMessage } from './pixel-arenas.js'
 /** What the parent passes when it starts the worker. */
 export interface WorkerInit {
   readonly modelPath: string
+  /** The model's bytes when they differ from the file (a graph rewritten at load). */
+  readonly modelBytes?: Uint8Array | undefined
   readonly threads: number
   /**
    * Nice value (0-19) for this thread and the threads onnxruntime starts, so the HTTP event loop
@@ -193,12 +195,15 @@ async function main(): Promise<void> {
   const before = threadIds()
   const own = ownThreadId()
   if (init.niceness > 0 && own !== undefined) lower(own, init.niceness)
-  const session = await ort.InferenceSession.create(init.modelPath, {
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
     intraOpNumThreads: init.threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
-  })
+  }
+  const session = init.modelBytes
+    ? await ort.InferenceSession.create(init.modelBytes, sessionOptions)
+    : await ort.InferenceSession.create(init.modelPath, sessionOptions)
   // the intra-op pool onnxruntime just started: every thread that did not exist before
   if (init.niceness > 0)
     for (const tid of threadIds()) if (!before.has(tid)) lower(tid, init.niceness)

@@ -1,5 +1,6 @@
 /** The seam between HTTP and inference: what a loaded model offers the routes. */
 import type { BatchTensor, ModelConfig } from '@resnet/preprocess'
+import type { InputAdapter } from './input-adapter.js'
 
 /** Identity of the model being served, shown by `GET /` and in responses. */
 export interface ModelInfo {
@@ -25,16 +26,27 @@ export interface ImagesRun {
   readonly tensorMs: number
 }
 
-/** A loaded classifier. `run` returns one row of class scores per image, activation applied. */
+/**
+ * A loaded classifier of any kind of input. `run` returns one row of class scores per item,
+ * activation applied; `runItems` runs items as its input adapter prepared them (decoded pixels,
+ * or rows of float32 features) as one batch.
+ */
 export interface InferenceModel {
   readonly info: ModelInfo
-  readonly config: ModelConfig
   readonly labels: readonly string[]
+  /** How a request becomes this model's items (see input-adapter.ts). */
+  readonly input: InputAdapter
   run(batch: BatchTensor): Promise<Float64Array[]>
+  runItems(items: readonly Uint8Array[]): Promise<ImagesRun>
+  close(): Promise<void>
+}
+
+/** An image classifier: its effective preprocessing, and runs of decoded images. */
+export interface ImageModel extends InferenceModel {
+  readonly config: ModelConfig
   /**
    * Runs decoded images (HWC RGB at the input size) as one batch; the tensor is written off the
-   * event loop.
+   * event loop. The same as `runItems`.
    */
   runImages(pixels: readonly Uint8Array[]): Promise<ImagesRun>
-  close(): Promise<void>
 }

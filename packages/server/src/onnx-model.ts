@@ -2,8 +2,9 @@
 import { availableParallelism } from 'node:os'
 import { allocateBatch } from '@resnet/preprocess'
 import type { BatchTensor, DeclaredInput, ModelConfig } from '@resnet/preprocess'
+import { imageInput } from './image-input.js'
 import { checkInput, chooseInput, chooseOutput, fixedBatchSize } from './model-io.js'
-import type { ImagesRun, InferenceModel, ModelInfo } from './model.js'
+import type { ImageModel, ImagesRun, ModelInfo } from './model.js'
 import { softmax } from './top-k.js'
 import { WorkerSession } from './worker-session.js'
 
@@ -59,7 +60,7 @@ function splitBatch(batch: BatchTensor, config: ModelConfig, size: number): Batc
  * batch, so the returned model is ready for traffic. A model with a fixed batch dimension runs
  * padded batches of exactly that size.
  */
-export async function createOnnxModel(options: OnnxModelOptions): Promise<InferenceModel> {
+export async function createOnnxModel(options: OnnxModelOptions): Promise<ImageModel> {
   const threads = options.threads ?? availableParallelism()
   const niceness = options.niceness ?? DEFAULT_INFERENCE_NICENESS
   const session = await WorkerSession.open({ modelPath: options.modelPath, threads, niceness })
@@ -71,7 +72,7 @@ export async function createOnnxModel(options: OnnxModelOptions): Promise<Infere
   }
 }
 
-async function serve(session: WorkerSession, options: OnnxModelOptions): Promise<InferenceModel> {
+async function serve(session: WorkerSession, options: OnnxModelOptions): Promise<ImageModel> {
   const declared = chooseInput(session.inputs)
   const given = typeof options.config === 'function' ? options.config(declared) : options.config
   if (given.input.name !== undefined && given.input.name !== declared.name) {
@@ -138,8 +139,10 @@ async function serve(session: WorkerSession, options: OnnxModelOptions): Promise
     info,
     config,
     labels: options.labels,
+    input: imageInput(config, options.labels, info.classes),
     run,
     runImages,
+    runItems: runImages,
     close: () => session.close(),
   }
 }

@@ -5,7 +5,7 @@ import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { z } from 'zod'
 import { createApp } from './app.js'
-import type { InferenceModel } from './model.js'
+import type { ImageModel } from './model.js'
 import {
   ErrorBody,
   HealthResponse,
@@ -18,7 +18,7 @@ import {
 import { ServingState } from './serving-state.js'
 import { multipart, openFixtureModel } from './test-support.js'
 
-let model: InferenceModel
+let model: ImageModel
 let cat: Buffer
 let app: ReturnType<typeof createApp>
 

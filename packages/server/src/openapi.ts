@@ -7,6 +7,8 @@ import {
   PredictBatchResponse,
   PredictResponse,
   ServiceInfoResponse,
+  TabularPredictRequest,
+  TabularPredictResponse,
   TopKQuery,
   V2InferRequest,
   V2InferResponse,
@@ -58,14 +60,17 @@ const OPERATIONS: readonly Operation[] = [
   {
     method: 'post',
     path: '/predict',
-    summary: 'Classify one or more images (multipart "image" fields, or a raw image body)',
-    ok: z.union([PredictResponse, PredictBatchResponse]),
+    summary:
+      'Classify one or more images (multipart "image" fields, or a raw image body); a tabular ' +
+      'model takes JSON {"instances": [...]} instead',
+    ok: z.union([PredictResponse, PredictBatchResponse, TabularPredictResponse]),
     errors: statuses([
       'BAD_REQUEST',
       'UNAUTHORIZED',
       'PAYLOAD_TOO_LARGE',
       'UNSUPPORTED_IMAGE',
       'UNDECODABLE_IMAGE',
+      'INVALID_INSTANCES',
       'OVERLOADED',
     ]),
     body: {
@@ -74,6 +79,7 @@ const OPERATIONS: readonly Operation[] = [
       }),
       'image/*': 'binary',
       'application/octet-stream': 'binary',
+      'application/json': TabularPredictRequest,
     },
     query: { top_k: TopKQuery },
     auth: true,

@@ -1,9 +1,10 @@
 /** Images -> top-k predictions: decode concurrently (libuv pool), batch with others, rank. */
 import { PreprocessError } from '@resnet/preprocess'
-import type { DecodeLimits } from '@resnet/preprocess'
-import type { Batcher, Reservation } from './batcher.js'
+import type { DecodeLimits, InputSpec } from '@resnet/preprocess'
+import type { Batcher, ImageResult, Reservation } from './batcher.js'
 import { inProcessDecoder } from './image-decoder.js'
 import type { ImageDecoder } from './image-decoder.js'
+import type { ImageInputAdapter } from './image-input.js'
 import { topK } from './top-k.js'
 import type { Prediction } from './top-k.js'
 
@@ -40,13 +41,12 @@ export interface PredictOptions {
  * Decodes every image of a request; the first failure (in request order) is thrown once all have
  * settled, after the pixels of the others are discarded.
  */
-async function decodeAll(
+export async function decodeAll(
   images: readonly Uint8Array[],
-  batcher: Batcher,
+  input: InputSpec,
   limits: DecodeLimits,
   decoder: ImageDecoder
 ): Promise<Uint8Array[]> {
-  const input = batcher.model.config.input
   const settled = await Promise.allSettled(decoder.decode(images, input, limits))
   const failed = settled.findIndex((s) => s.status === 'rejected')
   if (failed < 0) return settled.map((s) => (s as PromiseFulfilledResult<Uint8Array>).value)
@@ -58,7 +58,24 @@ async function decodeAll(
   })
 }
 
-/** Runs the whole predict path for one request. */
+/** The stage timings of a request whose items took `prepareMs` and ran as `rows`. */
+export function stageTimings(prepareMs: number, rows: readonly ImageResult[]): StageTimings {
+  return {
+    decode: prepareMs,
+    preprocess: Math.max(...rows.map((r) => r.tensorMs)),
+    queue: Math.max(...rows.map((r) => r.queueMs)),
+    inference: Math.max(...rows.map((r) => r.inferenceMs)),
+  }
+}
+
+/** The image input of the batcher's model; throws for a model of another kind. */
+const imageInputOf = (batcher: Batcher): InputSpec => {
+  const { input } = batcher.model
+  if (input.kind !== 'image') throw new TypeError(`predictImages needs an image model`)
+  return (input as ImageInputAdapter).spec
+}
+
+/** Runs the whole predict path for one request of images. */
 export async function predictImages(
   images: readonly Uint8Array[],
   batcher: Batcher,
@@ -67,7 +84,7 @@ export async function predictImages(
   const t0 = performance.now()
   const pixels = await decodeAll(
     images,
-    batcher,
+    imageInputOf(batcher),
     options.limits,
     options.decoder ?? inProcessDecoder
   )
@@ -80,11 +97,6 @@ export async function predictImages(
   const { labels } = batcher.model
   return {
     results: rows.map((row) => topK(row.scores, options.topK, labels)),
-    timings: {
-      decode,
-      preprocess: Math.max(...rows.map((r) => r.tensorMs)),
-      queue: Math.max(...rows.map((r) => r.queueMs)),
-      inference: Math.max(...rows.map((r) => r.inferenceMs)),
-    },
+    timings: stageTimings(decode, rows),
   }
 }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { decodeImage } from '@resnet/preprocess'
 import { expectedClasses, IMAGES_DIR, referencePhotos, referencePixels } from '@resnet/test-support'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { InferenceModel } from './model.js'
+import type { ImageModel } from './model.js'
 import { openFixtureModel, scorePixels } from './test-support.js'
 
 // Documented bounds (README, "Preprocessing accuracy"). The int8 model's scores differ between CPUs
@@ -21,7 +21,7 @@ const CLEAR_LEAD = 0.2
  * by a hoverfly, ranked 'bee' on AVX-512 and 'fly' on AVX2, with 'daisy' third or below the top 8.
  */
 const BORDERLINE = new Set(['daisy.jpg'])
-let model: InferenceModel
+let model: ImageModel
 
 beforeAll(async () => {
   model = await openFixtureModel()

@@ -10,7 +10,36 @@ export const ErrorBody: z.ZodType = z.strictObject({
   error: z.strictObject({
     code: z.enum(Object.keys(STATUS) as [keyof typeof STATUS, ...(keyof typeof STATUS)[]]),
     message: z.string(),
+    problems: z
+      .array(
+        z.strictObject({
+          instance: z.number().int().min(0),
+          field: z.string().optional(),
+          problem: z.string(),
+        })
+      )
+      .optional()
+      .meta({ description: 'INVALID_INSTANCES: every problem of every instance' }),
   }),
+})
+
+/** `POST /predict` of a tabular model: rows by feature name, or arrays in feature order. */
+export const TabularPredictRequest: z.ZodType = z.strictObject({
+  instances: z.array(z.union([z.record(z.string(), z.number()), z.array(z.number())])).min(1),
+})
+
+/** The answer to a tabular `POST /predict`: one entry per instance, in request order. */
+export const TabularPredictResponse: z.ZodType = z.strictObject({
+  model: z.strictObject({ name: z.string(), version: z.string() }),
+  predictions: z.array(
+    z.strictObject({
+      label: z.string(),
+      index: z.number().int().min(0),
+      probabilities: z.record(z.string(), z.number()).meta({
+        description: 'Every class by label, as the model outputs it (not rounded)',
+      }),
+    })
+  ),
 })
 
 /** One class of a prediction. */
@@ -69,7 +98,20 @@ export const ServiceInfoResponse: z.ZodType = z.strictObject({
       }),
     })
     .nullable()
-    .meta({ description: 'The effective preprocessing and output settings' }),
+    .optional()
+    .meta({ description: 'An image model: the effective preprocessing and output settings' }),
+  features: z
+    .array(
+      z.strictObject({
+        name: z.string(),
+        min: z.number().optional(),
+        max: z.number().optional(),
+        description: z.string().optional(),
+      })
+    )
+    .optional()
+    .meta({ description: "A tabular model: its features.json, in the model's input order" }),
+  labels: z.array(z.string()).optional().meta({ description: 'A tabular model: its classes' }),
   endpoints: z.record(z.string(), z.string()),
 })
 

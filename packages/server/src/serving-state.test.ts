@@ -2,15 +2,15 @@ import { readFile } from 'node:fs/promises'
 import { decodeImage } from '@resnet/preprocess'
 import { IMAGES_DIR } from '@resnet/test-support'
 import { describe, expect, it } from 'vitest'
-import type { InferenceModel } from './model.js'
+import type { ImageModel } from './model.js'
 import { ServingState } from './serving-state.js'
 import { openFixtureModel } from './test-support.js'
 
 /** The real fixture model, recording when it is closed. */
-async function tracked(): Promise<{ model: InferenceModel; closed: () => boolean }> {
+async function tracked(): Promise<{ model: ImageModel; closed: () => boolean }> {
   const real = await openFixtureModel()
   let closed = false
-  const model: InferenceModel = {
+  const model: ImageModel = {
     ...real,
     close: async () => {
       closed = true

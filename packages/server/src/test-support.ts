@@ -5,11 +5,11 @@ import { allocateBatch, parseModelConfig, writeImage } from '@resnet/preprocess'
 import { MOBILENET_DIR } from '@resnet/test-support'
 import { expect } from 'vitest'
 import { parseLabels } from './labels.js'
-import type { InferenceModel } from './model.js'
+import type { ImageModel } from './model.js'
 import { createOnnxModel } from './onnx-model.js'
 
 /** Opens the fixture model with the default (torchvision) config. */
-export function openFixtureModel(config: object = {}): Promise<InferenceModel> {
+export function openFixtureModel(config: object = {}): Promise<ImageModel> {
   return createOnnxModel({
     modelPath: path.join(MOBILENET_DIR, 'model.onnx'),
     config: parseModelConfig(config),
@@ -20,10 +20,7 @@ export function openFixtureModel(config: object = {}): Promise<InferenceModel> {
 }
 
 /** The model's scores of one image's pixels (HWC, the model's input size). */
-export async function scorePixels(
-  model: InferenceModel,
-  pixels: Uint8Array
-): Promise<Float32Array> {
+export async function scorePixels(model: ImageModel, pixels: Uint8Array): Promise<Float32Array> {
   const batch = allocateBatch(model.config.input, 1)
   writeImage(pixels, model.config.input, batch, 0)
   const [row] = await model.run(batch)

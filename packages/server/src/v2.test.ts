@@ -4,11 +4,11 @@ import { IMAGES_DIR } from '@resnet/test-support'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from './app.js'
-import type { InferenceModel } from './model.js'
+import type { ImageModel } from './model.js'
 import { ServingState } from './serving-state.js'
 import { expectOverloadSplit, multipart, openFixtureModel } from './test-support.js'
 
-let model: InferenceModel
+let model: ImageModel
 let app: ReturnType<typeof createApp>
 const json = (body: unknown) => ({
   method: 'POST',

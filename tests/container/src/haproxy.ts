@@ -17,7 +17,13 @@ export function haproxyConfig(
   slots: readonly number[],
   check: CheckTiming
 ): string {
-  return `global
+  return `${GLOBAL_AND_DEFAULTS}frontend lb
+  bind 127.0.0.1:${frontPort}
+  default_backend replicas
+${backend('replicas', slots, check)}`
+}
+
+const GLOBAL_AND_DEFAULTS = `global
   log stdout format raw local0 warning
 defaults
   mode http
@@ -27,17 +33,17 @@ defaults
   # the ALB does not retry a request on another target: neither do we
   retries 0
   option http-server-close
-frontend lb
-  bind 127.0.0.1:${frontPort}
-  default_backend replicas
-backend replicas
+`
+
+/** A backend probed like an ALB target group: GET /readyz must answer 200. */
+const backend = (name: string, slots: readonly number[], check: CheckTiming): string =>
+  `backend ${name}
   balance roundrobin
   option httpchk GET /readyz
   http-check expect status 200
   default-server inter ${check.intervalMs} fall ${check.unhealthy} rise ${check.healthy}
 ${slots.map((port, i) => `  server r${i} 127.0.0.1:${port} check`).join('\n')}
 `
-}
 
 /** Starts haproxy in the foreground with the given config; resolves once it has been spawned. */
 export async function startHaproxy(dir: string, config: string): Promise<ChildProcess> {
@@ -49,4 +55,29 @@ export async function startHaproxy(dir: string, config: string): Promise<ChildPr
     child.once('error', reject)
   })
   return child
+}
+
+/** A host name the balancer routes, and the server slots (ports) behind it. */
+export interface HostBackend {
+  readonly host: string
+  readonly slots: readonly number[]
+}
+
+/**
+ * haproxy.cfg routing by Host header as the ALB's listener rules do (one backend per app; no
+ * match: 404), each backend checked like its target group.
+ */
+export function hostRoutingConfig(
+  frontPort: number,
+  backends: readonly HostBackend[],
+  check: CheckTiming
+): string {
+  const name = (i: number) => `app${i}`
+  return `${GLOBAL_AND_DEFAULTS}frontend lb
+  bind 127.0.0.1:${frontPort}
+${backends.map((b, i) => `  use_backend ${name(i)} if { hdr(host) -i ${b.host} }`).join('\n')}
+  default_backend no-app
+backend no-app
+  http-request return status 404 content-type application/json string '{"error":{"code":"NOT_FOUND","message":"no app for this host"}}'
+${backends.map((b, i) => backend(name(i), b.slots, check)).join('')}`
 }

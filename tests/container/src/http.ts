@@ -1,4 +1,5 @@
 /** Small HTTP helpers for the container tests. */
+import { request } from 'node:http'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 
@@ -30,4 +31,37 @@ export async function predict(baseUrl: string, image: Uint8Array): Promise<Respo
   const form = new FormData()
   form.append('image', new Blob([image]), 'photo.jpg')
   return fetch(`${baseUrl}/predict`, { method: 'POST', body: form })
+}
+
+/** A request with its own Host header (fetch always sends the URL's), as a client of a named host. */
+export function hostRequest(
+  port: number,
+  host: string,
+  path: string,
+  init: { method?: string; headers?: Record<string, string>; body?: Uint8Array | string } = {}
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: init.method ?? 'GET',
+        headers: { ...init.headers, host },
+        timeout: 30_000,
+      },
+      (res) => {
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => (body += chunk))
+        res.on('end', () => {
+          resolve({ status: res.statusCode ?? 0, body })
+        })
+        res.on('error', reject)
+      }
+    )
+    req.on('timeout', () => req.destroy(new Error('timeout')))
+    req.on('error', reject)
+    req.end(init.body)
+  })
 }

@@ -9,6 +9,9 @@ const WORK = process.env.CTR_WORK ?? '/var/tmp/ci-container'
 /** The image under test; CI builds it with `IMAGE=localhost/resnet:ci container-check.sh`. */
 export const IMAGE: string = process.env.RESNET_IMAGE ?? 'localhost/resnet:ci'
 
+/** The tabular app's image: `IMAGE=localhost/catboost:ci DOCKERFILE=apps/catboost/Dockerfile container-check.sh`. */
+export const CATBOOST_IMAGE: string = process.env.CATBOOST_IMAGE ?? 'localhost/catboost:ci'
+
 /** container-check.sh keeps podman's config and storage in $CTR_WORK; use the same. */
 function podmanEnv(): NodeJS.ProcessEnv {
   const conf = `${WORK}/conf/containers.conf`
@@ -25,9 +28,9 @@ export async function podman(args: readonly string[]): Promise<string> {
 }
 
 /** True when podman runs here and the image exists (CI); tests skip with a reason otherwise. */
-export async function imageAvailable(): Promise<boolean> {
+export async function imageAvailable(image: string = IMAGE): Promise<boolean> {
   try {
-    await podman(['image', 'exists', IMAGE])
+    await podman(['image', 'exists', image])
     return true
   } catch {
     return false
@@ -40,6 +43,8 @@ export interface ContainerSpec {
   readonly env: Record<string, string>
   /** `host:container[:ro]` bind mounts. */
   readonly volumes?: readonly string[]
+  /** @default IMAGE */
+  readonly image?: string
 }
 
 /** The image's writable paths (model cache, TMPDIR): task volumes on ECS, volumes here. */
@@ -63,7 +68,7 @@ export async function startContainer(spec: ContainerSpec): Promise<string> {
   ]
   for (const [k, v] of Object.entries(spec.env)) args.push('-e', `${k}=${v}`)
   for (const volume of spec.volumes ?? []) args.push('-v', volume)
-  return podman([...args, IMAGE])
+  return podman([...args, spec.image ?? IMAGE])
 }
 
 /** Sends SIGTERM (then SIGKILL after `timeoutS`) and returns the exit code and how long it took. */

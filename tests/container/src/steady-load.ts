@@ -21,10 +21,39 @@ export interface SteadyLoad {
 const percentile = (sorted: number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0
 
-/** Keeps `concurrency` requests to `url` in flight until stopped (or `maxRequests` were sent). */
+/** One call's outcome: its status ('error' for a refused or reset connection) and model version. */
+export interface CallOutcome {
+  readonly status: string
+  readonly version?: string | undefined
+}
+
+/** Keeps `concurrency` image requests to `url` in flight until stopped (or `maxRequests` were sent). */
 export function steadyLoad(
   url: string,
   image: Uint8Array,
+  concurrency: number,
+  maxRequests = 100_000
+): SteadyLoad {
+  return steadyCalls(
+    async () => {
+      const form = new FormData()
+      form.append('image', new Blob([image]), 'photo.jpg')
+      const res = await fetch(url, {
+        method: 'POST',
+        body: form,
+        signal: AbortSignal.timeout(30_000),
+      })
+      const body = (await res.json()) as { model?: { version?: string } }
+      return { status: String(res.status), version: body.model?.version }
+    },
+    concurrency,
+    maxRequests
+  )
+}
+
+/** Keeps `concurrency` calls in flight until stopped (or `maxRequests` were made). */
+export function steadyCalls(
+  call: () => Promise<CallOutcome>,
   concurrency: number,
   maxRequests = 100_000
 ): SteadyLoad {
@@ -34,20 +63,12 @@ export function steadyLoad(
   const versions: string[] = []
   const worker = async (): Promise<void> => {
     while (!stopped && latencies.length < maxRequests) {
-      const form = new FormData()
-      form.append('image', new Blob([image]), 'photo.jpg')
       const started = performance.now()
       let status = 'error'
       try {
-        const res = await fetch(url, {
-          method: 'POST',
-          body: form,
-          signal: AbortSignal.timeout(30_000),
-        })
-        status = String(res.status)
-        const body = (await res.json()) as { model?: { version?: string } }
-        const version = body.model?.version
-        if (version && !versions.includes(version)) versions.push(version)
+        const outcome = await call()
+        status = outcome.status
+        if (outcome.version && !versions.includes(outcome.version)) versions.push(outcome.version)
       } catch {
         status = 'error' // refused or reset connection: counts as a failure
       }

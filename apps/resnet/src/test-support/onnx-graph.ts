@@ -4,36 +4,12 @@
  * fields with protobufjs' Reader; the new parts are encoded by the project's own ONNX encoder
  * (`encodeModel` of @resnet/model-loader) and spliced in as fields.
  */
-import { encodeModel } from '@resnet/model-loader'
-import type { NodeSpec, TensorSpec, ValueInfoSpec } from '@resnet/model-loader'
+import { encodeModel, fieldsOf, payloadOf } from '@resnet/model-loader'
+import type { NodeSpec, TensorSpec, ValueInfoSpec, WireField as Field } from '@resnet/model-loader'
 import protobuf from 'protobufjs'
 
 const MODEL_GRAPH = 7
 const GRAPH = { node: 1, initializer: 5, input: 11, output: 12 } as const
-
-interface Field {
-  readonly number: number
-  /** The whole field: tag, length and payload. */
-  readonly bytes: Uint8Array
-}
-
-function fieldsOf(message: Uint8Array): Field[] {
-  const reader = protobuf.Reader.create(message)
-  const fields: Field[] = []
-  while (reader.pos < reader.len) {
-    const start = reader.pos
-    const tag = reader.uint32()
-    reader.skipType(tag & 7)
-    fields.push({ number: tag >>> 3, bytes: message.subarray(start, reader.pos) })
-  }
-  return fields
-}
-
-const payloadOf = (field: Field): Uint8Array => {
-  const reader = protobuf.Reader.create(field.bytes)
-  reader.uint32()
-  return reader.bytes()
-}
 
 const graphOf = (model: Uint8Array): Field[] => {
   const graph = fieldsOf(model).find((f) => f.number === MODEL_GRAPH)

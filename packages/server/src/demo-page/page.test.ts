@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp } from '../app.js'
-import type { InferenceModel } from '../model.js'
+import type { ImageModel } from '../model.js'
 import { ServingState } from '../serving-state.js'
 import { openFixtureModel } from '../test-support.js'
 import { DEMO_PAGE_CSP, DEMO_PAGE_HTML, prefersHtml } from './page.js'
@@ -10,7 +10,7 @@ import { DEMO_PAGE_CSP, DEMO_PAGE_HTML, prefersHtml } from './page.js'
 const logger = pino({ level: 'silent' })
 const BROWSER = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8'
 const service = { name: 'resnet', version: '9.9.9' }
-let model: InferenceModel
+let model: ImageModel
 
 beforeAll(async () => {
   model = await openFixtureModel()
@@ -18,7 +18,7 @@ beforeAll(async () => {
 afterAll(() => model.close())
 
 /** Exactly what `GET /` answered before the demo page existed. */
-function jsonBefore(served: InferenceModel | null, status: string) {
+function jsonBefore(served: ImageModel | null, status: string) {
   const info = served?.info
   return {
     service: 'resnet',

@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto'
 
-const STYLE = String.raw`
+/** The demo pages' shared stylesheet. */
+export const STYLE: string = String.raw`
 :root { color-scheme: light; --ink: #1b1f24; --muted: #4b5563; --accent: #0b57d0;
   --line: #6b7280; --track: #e4e9f0; --bg: #f7f8fa; --err-ink: #7f1d1d; --err-bg: #fdecec; }
 * { box-sizing: border-box; }
@@ -326,12 +327,18 @@ const BODY = `<header>
 <p>For programs: <code>POST /predict</code> with a multipart <code>image</code> field; service info as JSON from <code>GET /</code> with <code>Accept: application/json</code>.</p>
 </footer>`
 
-const page = (style: string, body: string, script: string): string => `<!doctype html>
+/** A self-contained page: its style, body and script inline. */
+export const page = (
+  title: string,
+  style: string,
+  body: string,
+  script: string
+): string => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Image classifier demo</title>
+<title>${title}</title>
 <link rel="icon" href="data:,">
 <style>${style}</style>
 </head>
@@ -343,25 +350,31 @@ ${body}
 `
 
 /** The whole demo page. */
-export const DEMO_PAGE_HTML: string = page(STYLE, BODY, SCRIPT)
+export const DEMO_PAGE_HTML: string = page('Image classifier demo', STYLE, BODY, SCRIPT)
 
-const sha256 = (text: string): string =>
+/** A CSP source of an inline script or style. */
+export const sha256 = (text: string): string =>
   `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`
 
 /**
  * The page's Content-Security-Policy: its own inline script and style only (by hash), previews
  * from `blob:` URLs, fetches to this origin, no frames, forms or base URL changes.
  */
-export const DEMO_PAGE_CSP: string = [
-  "default-src 'none'",
-  `script-src ${sha256(SCRIPT)}`,
-  `style-src ${sha256(STYLE)}`,
-  'img-src blob: data:',
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ')
+export const DEMO_PAGE_CSP: string = pageCsp(SCRIPT, STYLE)
+
+/** The CSP of a demo page with this inline script and style. */
+export function pageCsp(script: string, style: string): string {
+  return [
+    "default-src 'none'",
+    `script-src ${sha256(script)}`,
+    `style-src ${sha256(style)}`,
+    'img-src blob: data:',
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ')
+}
 
 /**
  * Whether an `Accept` header prefers HTML over JSON, as a browser's navigation does

@@ -1,12 +1,14 @@
-/** `POST /predict`: one or more images in, top-k classes out. */
+/**
+ * `POST /predict`: items in (images, or JSON rows: the model's input adapter reads them), class
+ * scores out, through the shared admission, batcher and deadline.
+ */
 import type { DecodeLimits } from '@resnet/preprocess'
 import { Hono } from 'hono'
 import type { Reservation } from '../batcher.js'
 import { ApiError } from '../http-errors.js'
 import type { ImageDecoder } from '../image-decoder.js'
-import { predictImages } from '../predict.js'
+import { stageTimings } from '../predict.js'
 import type { StageTimings } from '../predict.js'
-import { readImages } from '../read-images.js'
 import type { ServingState } from '../serving-state.js'
 
 /** Limits the predict route enforces. */
@@ -17,18 +19,7 @@ export interface PredictLimits {
   readonly requestTimeoutMs: number
 }
 
-/** Parses `top_k`: an integer from 1 to the number of classes (default 5). */
-export function parseTopK(raw: string | undefined, classes: number): number {
-  if (raw === undefined) return Math.min(5, classes)
-  const k = Number(raw)
-  if (!Number.isInteger(k) || k < 1 || k > classes) {
-    throw new ApiError(
-      'INVALID_TOP_K',
-      `top_k must be an integer from 1 to ${classes}; got "${raw}"`
-    )
-  }
-  return k
-}
+export { parseTopK } from '../image-input.js'
 
 /** A refused request's unread body up to this size is drained to keep its connection open. */
 const MAX_DRAINED_BODY_BYTES = 256 * 1024
@@ -45,7 +36,7 @@ const serverTiming = (t: StageTimings, total: number): string =>
     `total;dur=${total.toFixed(1)}`,
   ].join(', ')
 
-/** The predict route. Single image -> `predictions`; several `image` fields -> `results`. */
+/** The predict route; the body and the answer are the model's input adapter's (see input-adapter.ts). */
 export function predictRoute(
   state: ServingState,
   limits: PredictLimits,
@@ -62,8 +53,8 @@ export function predictRoute(
     const done = state.track()
     let reservation: Reservation | undefined
     try {
-      const { info } = batcher.model
-      const topK = parseTopK(c.req.query('top_k'), info.classes)
+      const { info, input } = batcher.model
+      const read = input.accept(c)
       // admission first: an overloaded server refuses before reading or decoding anything
       try {
         reservation = await batcher.reserve(1, deadline, c.req.raw.signal)
@@ -74,24 +65,20 @@ export function predictRoute(
         if (!drainable(c.req.header('content-length'))) c.header('Connection', 'close')
         throw err
       }
-      const images = await readImages(c, limits.maxImagesPerRequest)
-      reservation.resize(images.length)
-      const { results, timings } = await predictImages(images, batcher, {
-        topK,
-        limits: limits.decode,
-        deadline,
-        signal: c.req.raw.signal,
-        reservation,
-        decoder,
-      })
+      const request = await read(c, limits)
+      reservation.resize(request.count)
+      const signal = c.req.raw.signal
+      const context = { batcher, limits, deadline, signal, decoder }
+      const { items, ms } = await request.prepare(context)
+      const rows = await batcher.submit(items, { deadline, signal, reservation })
+      const timings = stageTimings(ms, rows)
       const total = performance.now() - started
       state.metrics.stageSeconds.observe({ stage: 'decode' }, timings.decode / 1000)
       state.metrics.stageSeconds.observe({ stage: 'preprocess' }, timings.preprocess / 1000)
       state.metrics.stageSeconds.observe({ stage: 'total' }, total / 1000)
       c.header('Server-Timing', serverTiming(timings, total))
       const model = { name: info.name, version: info.version }
-      if (results.length === 1) return c.json({ model, predictions: results[0] })
-      return c.json({ model, results: results.map((predictions) => ({ predictions })) })
+      return c.json({ model, ...request.respond(rows.map((row) => row.scores)) })
     } finally {
       reservation?.release()
       done()

@@ -1,5 +1,5 @@
 /** Open Inference Protocol (KServe v2) over JSON, for clients that send preprocessed tensors. */
-import { allocateBatch, toFloat16Bits } from '@resnet/preprocess'
+import { toFloat16Bits } from '@resnet/preprocess'
 import type { BatchTensor } from '@resnet/preprocess'
 import { Hono } from 'hono'
 import type { Context } from 'hono'
@@ -14,11 +14,8 @@ const V2_TYPES = { float32: 'FP32', float16: 'FP16', uint8: 'UINT8' } as const
 
 type InferRequest = V2InferRequestBody
 
-/** The model's input dims after the batch dimension, as the config defines them. */
-const itemDims = (model: InferenceModel): number[] => {
-  const { height, width, layout } = model.config.input
-  return layout === 'NCHW' ? [3, height, width] : [height, width, 3]
-}
+/** The model's input dims after the batch dimension, as its input adapter defines them. */
+const itemDims = (model: InferenceModel): readonly number[] => model.input.tensor.itemDims
 
 function modelFor(state: ServingState, c: Context): InferenceModel {
   const model = state.model
@@ -31,7 +28,7 @@ function modelFor(state: ServingState, c: Context): InferenceModel {
 
 function toBatch(model: InferenceModel, request: InferRequest, maxBatch: number): BatchTensor {
   const input = request.inputs[0]!
-  const { dtype } = model.config.input
+  const { dtype } = model.input.tensor
   const fail = (why: string): never => {
     throw new ApiError('INVALID_TENSOR', `Input "${input.name}": ${why}`)
   }
@@ -43,7 +40,7 @@ function toBatch(model: InferenceModel, request: InferRequest, maxBatch: number)
   if (n > maxBatch) fail(`batch ${n} is over the limit of ${maxBatch}`)
   if (input.data.length !== n * want.reduce((a, b) => a * b, 1))
     fail('data length does not match shape')
-  const batch = allocateBatch(model.config.input, n)
+  const batch = model.input.allocate(n)
   const out = batch.data
   input.data.forEach((v, i) => {
     out[i] = dtype === 'float16' ? toFloat16Bits(v) : v
@@ -69,8 +66,8 @@ export function v2Routes(state: ServingState, limits: V2Limits): Hono {
   app.get('/v2/health/live', (c) => c.json({ live: true }))
   app.get('/v2/health/ready', (c) => c.json({ ready: state.ready }, state.ready ? 200 : 503))
   app.get('/v2/models/:name', (c) => {
-    const { info, config } = modelFor(state, c)
-    const datatype = V2_TYPES[config.input.dtype]
+    const { info, input } = modelFor(state, c)
+    const datatype = V2_TYPES[input.tensor.dtype]
     return c.json({
       name: info.name,
       versions: [info.version],

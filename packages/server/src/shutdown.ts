@@ -1,8 +1,8 @@
 /** Graceful stop on SIGTERM/SIGINT: not ready at once, drain, finish in-flight, release, exit. */
 import type { Server } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { ServingState } from '@resnet/server'
 import type { Logger } from 'pino'
+import type { ServingState } from './serving-state.js'
 
 /** What a graceful stop needs. */
 export interface ShutdownOptions {
