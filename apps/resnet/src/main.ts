@@ -1,17 +1,16 @@
 /** The container entry point: config -> HTTP listener -> model -> ready; graceful stop on SIGTERM. */
 import { readFileSync } from 'node:fs'
-import type { Server } from 'node:http'
-import { serve } from '@hono/node-server'
 import {
+  configOrExit,
   createApp,
   lowerDecodePriority,
+  runService,
+  serviceLogger,
   ServingState,
-  shutdown,
   WorkerDecoder,
 } from '@resnet/server'
-import { pino } from 'pino'
-import { ConfigError, loadConfig, readApiKeys, splitList } from './config.js'
-import type { Config } from './config.js'
+import type { LoadedService } from '@resnet/server'
+import { loadConfig, readApiKeys, splitList } from './config.js'
 import { loadServingModel } from './load-serving-model.js'
 import { startModelPoller } from './model-poller.js'
 import type { ModelPoller } from './model-poller.js'
@@ -25,22 +24,9 @@ const SERVICE = {
   ).version,
 }
 
-function readConfig(): Config {
-  try {
-    return loadConfig(process.env)
-  } catch (err) {
-    // R9: a bad configuration stops the process before it listens
-    process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`)
-    process.exit(1)
-  }
-}
-
-const config = readConfig()
-// Asynchronous stdout (batched writes instead of a syscall per line); pino flushes it on exit.
-const logger = pino(
-  { level: config.LOG_LEVEL, base: { service: SERVICE.name } },
-  pino.destination({ dest: 1, sync: false })
-)
+// R9: a bad configuration stops the process before it listens
+const config = configOrExit(() => loadConfig(process.env))
+const logger = serviceLogger(config.LOG_LEVEL, SERVICE.name)
 const state = new ServingState({
   maxBatchSize: config.MAX_BATCH_SIZE,
   maxQueue: config.MAX_QUEUE,
@@ -67,52 +53,28 @@ const app = createApp({
     },
   },
 })
-const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
-  logger.info(
-    { host: info.address, port: info.port },
-    'listening (not ready until the model is loaded)'
-  )
-}) as Server
 
-const loading = loadServingModel(config, logger, decoder)
-let poller: ModelPoller | undefined
-const releaseModel = async (): Promise<void> => {
-  const loaded = await loading.catch(() => undefined)
-  await poller?.stop()
-  await (state.model ?? loaded?.model)?.close()
-  await state.retired()
-}
-
-const lifecycle = { stopping: false }
-const stop = (reason: string, exitCode = 0): void => {
-  if (lifecycle.stopping) return
-  lifecycle.stopping = true
-  const drainDelayS = exitCode === 0 ? config.DRAIN_DELAY_S : 0
-  const timeoutS = config.SHUTDOWN_TIMEOUT_S
-  const options = { server, state, logger, drainDelayS, timeoutS, releaseModel }
-  void shutdown(options, reason, exitCode)
-}
-process.once('SIGTERM', () => {
-  stop('SIGTERM')
-})
-process.once('SIGINT', () => {
-  stop('SIGINT')
-})
-server.on('error', (err) => {
-  logger.fatal({ err }, 'HTTP server error')
-  process.exit(1)
-})
-
-try {
-  const { model, bundle } = await loading
-  if (!lifecycle.stopping) {
-    state.setModel(model)
-    // the pool exists by now (the model files were read through it)
-    const decodeThreads = lowerDecodePriority(config.DECODE_NICENESS)
-    logger.info({ port: config.PORT, decodeThreads }, 'ready')
-    poller = startModelPoller(config, state, bundle, logger, decoder)
+async function loadAndPoll(): Promise<LoadedService> {
+  const { model, bundle } = await loadServingModel(config, logger, decoder)
+  let poller: ModelPoller | undefined
+  return {
+    model,
+    onReady: () => {
+      poller = startModelPoller(config, state, bundle, logger, decoder)
+      // the pool exists by now (the model files were read through it)
+      return { decodeThreads: lowerDecodePriority(config.DECODE_NICENESS) }
+    },
+    release: async () => poller?.stop(),
   }
-} catch (err) {
-  logger.fatal({ err }, 'could not load the model; exiting')
-  stop('model load failed', 1)
 }
+
+await runService({
+  app,
+  state,
+  logger,
+  port: config.PORT,
+  host: config.HOST,
+  drainDelayS: config.DRAIN_DELAY_S,
+  shutdownTimeoutS: config.SHUTDOWN_TIMEOUT_S,
+  loading: loadAndPoll(),
+})

@@ -3,8 +3,8 @@
  * scikit-learn's bundled breast-cancer data and exports it as skl2onnx does (TreeEnsembleClassifier
  * + ZipMap). Written once per process into a temporary directory, never committed.
  */
-import { execFile, spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { execFile } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -12,9 +12,17 @@ import { fileURLToPath } from 'node:url'
 const SCRIPT = fileURLToPath(new URL('../../../scripts/breast-cancer-trees.py', import.meta.url))
 const PYTHON = '/usr/bin/python3'
 
-/** Whether Debian's python3 has scikit-learn and onnx (`pnpm test` installs them as root). */
+/** Where Debian's packages (python3-sklearn, python3-onnx, python3-numpy) put the modules. */
+const DIST_PACKAGES = '/usr/lib/python3/dist-packages'
+
+/**
+ * Whether Debian's python3 has scikit-learn, onnx and numpy (`pnpm test` installs them as root).
+ * Decided from the files, not by starting python: `pnpm test:avx2` imports this under QEMU user
+ * mode, where a synchronous spawn at import crashes the emulator (SIGSEGV, measured).
+ */
 export const treeBundleAvailable: boolean =
-  spawnSync(PYTHON, ['-c', 'import sklearn, onnx, numpy'], { stdio: 'ignore' }).status === 0
+  existsSync(PYTHON) &&
+  ['sklearn', 'onnx', 'numpy'].every((m) => existsSync(path.join(DIST_PACKAGES, m, '__init__.py')))
 
 /** Held-out rows and the trainer's `predict_proba` of each. */
 export interface TreeExpectations {

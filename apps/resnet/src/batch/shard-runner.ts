@@ -68,6 +68,6 @@ export async function runShard(
       yield `${JSON.stringify(record)}\n`
     }
   }
-  await uploadLines(s3, target, lines())
+  await uploadLines(s3, target, lines(), keys.length)
   return { shard, skipped: false, outcomes }
 }
