@@ -8,7 +8,11 @@
 // $BENCH_OUT_DIR/model-loader.md and .json. Runs on Node 24 (type stripping).
 // Knobs: BENCH_MODEL_LOADER_MB (size, default 500), BENCH_RUNS (rounds, default 3),
 // BENCH_QUICK=1 (harness debugging: 64 MB, 1 round), BENCH_ONLY, BENCH_NETWORKS, BENCH_LINK_MB
-// (below).
+// (below). `pnpm bench` runs it with UV_USE_IO_URING=0: the container runtimes' default seccomp
+// profiles refuse io_uring (podman's /usr/share/containers/seccomp.json allows no io_uring_*
+// call), so in the image libuv does file I/O on its thread pool, and the bench does the same. On
+// the host libuv would use io_uring: 4 alternating pairs here (2026-12-03, 200 MB/s shaped link),
+// ours 159 vs 139 MB/s (medians), client CPU 2.98 vs 3.46 s per 500 MB without and with it.
 import { spawn } from 'node:child_process'
 import {
   createReadStream,
