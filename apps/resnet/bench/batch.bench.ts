@@ -1,14 +1,16 @@
 // Batch mode vs the engine limit, side by side: alternating rounds of (a) the in-process engine at
 // its best setting (engine.ts) and (b) one batch task (`node dist/batch.js work`, the ECS task's
 // command) classifying a prefix of 640x480 JPEGs from s3rver on 127.0.0.1. The ratio is of the
-// medians. s3rver runs in this process: its CPU during (b) is reported (real S3 costs no local CPU).
+// medians. With two or more CPUs the measured side (the engine, or the task) runs on its own CPU and
+// s3rver (in this process) on the others during the task's rounds (cpu-pin.ts): real S3 costs a
+// task none of its CPU. s3rver's CPU during (b) is reported.
 import { spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
 import path from 'node:path'
 import { parseModelConfig } from '@resnet/preprocess'
 import { DEFAULT_DECODE_NICENESS } from '@resnet/server'
-import { startLocalS3 } from '@resnet/test-support'
+import { cpuSplit, onCpus, pinSelf, startLocalS3 } from '@resnet/test-support'
 import type { LocalS3 } from '@resnet/test-support'
 import { NODE_FLAGS } from '../src/launch.ts'
 import { engineLimit, measureEngine } from './engine.ts'
@@ -22,19 +24,27 @@ const FIXTURES = process.env.SHARED_FIXTURES_DIR ?? path.resolve(REPO, '../share
 const OUT_DIR = process.env.BENCH_OUT_DIR ?? path.join(REPO, '.artifacts', 'bench')
 const QUICK = process.env.BENCH_QUICK === '1'
 const MODEL_DIR = path.join(FIXTURES, 'models', 'mobilenetv2-int8')
+/** BENCH_TASK_FLAGS='--cpu-prof': more Node flags for the task (profiling, GC settings). */
+const TASK_FLAGS = (process.env.BENCH_TASK_FLAGS ?? '').split(' ').filter(Boolean)
+/** BENCH_PIN=0: no pinning (both sides share every CPU with s3rver). */
+const SPLIT = process.env.BENCH_PIN === '0' ? undefined : cpuSplit()
 
 /** Every size of the run, reported with the results. */
 const SETTINGS = {
-  // s3rver answers a truncated listing (more than 1,000 keys) with a 500: its continuation
-  // token uses DES, which OpenSSL 3 no longer offers; real S3 pages on
-  images: QUICK ? 200 : 1000,
+  // a job of 4,000 (like the README's tasks of 10,000, enough that a task's start-up, its decode
+  // worker starting and its JIT warming, is not what is measured: 1,000 gave 0.88-0.92), listed
+  // in a manifest: s3rver answers a truncated listing (more than 1,000 keys) with a 500, its
+  // continuation token uses DES, which OpenSSL 3 no longer offers; real S3 pages on
+  images: QUICK ? 200 : 4000,
   shardSize: 250,
   rounds: QUICK ? 1 : 5,
   engineBatchSizes: [4, 8],
   engineInFlights: [2, 3],
   engineSweepS: QUICK ? 0.4 : 1.2,
   engineRoundS: QUICK ? 1 : 3,
-  inferenceThreads: 2,
+  /** The task's CPUs (INFERENCE_THREADS follows them, as infra sets it from the task's vCPUs). */
+  cpus: SPLIT ? `task and engine on CPU ${SPLIT.task}, s3rver on CPU ${SPLIT.aws}` : 'not pinned',
+  inferenceThreads: SPLIT?.taskCpus ?? 2,
   maxBatchSize: 8,
   maxQueue: 64,
   upload: '640x480 JPEG (kimono.jpg resized, quality 90)',
@@ -68,24 +78,27 @@ function runTask(
   args: string[],
   cacheDir: string
 ): Promise<{ code: number | null; output: string }> {
-  const child = spawn(
+  const [command, ...argv] = onCpus(SPLIT?.task, [
     process.execPath,
-    [...NODE_FLAGS, path.join(APP_DIR, 'dist', 'batch.js'), ...args],
-    {
-      env: {
-        PATH: process.env.PATH,
-        ...s3.env,
-        AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
-        AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
-        MODEL_URI: MODEL_DIR,
-        MODEL_CACHE_DIR: cacheDir,
-        INFERENCE_THREADS: String(SETTINGS.inferenceThreads),
-        MAX_BATCH_SIZE: String(SETTINGS.maxBatchSize),
-        MAX_QUEUE: String(SETTINGS.maxQueue),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }
-  )
+    ...NODE_FLAGS,
+    ...TASK_FLAGS,
+    path.join(APP_DIR, 'dist', 'batch.js'),
+    ...args,
+  ])
+  const child = spawn(command!, argv, {
+    env: {
+      PATH: process.env.PATH,
+      ...s3.env,
+      AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
+      AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
+      MODEL_URI: MODEL_DIR,
+      MODEL_CACHE_DIR: cacheDir,
+      INFERENCE_THREADS: String(SETTINGS.inferenceThreads),
+      MAX_BATCH_SIZE: String(SETTINGS.maxBatchSize),
+      MAX_QUEUE: String(SETTINGS.maxQueue),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let output = ''
   child.stdout.on('data', (c: Buffer) => (output += c.toString()))
   child.stderr.on('data', (c: Buffer) => (output += c.toString()))
@@ -103,8 +116,8 @@ async function batchRound(
     s3,
     [
       'plan',
-      '--input',
-      's3://photos/in/',
+      '--manifest',
+      's3://photos/keys.txt',
       '--output',
       output,
       '--shard-size',
@@ -113,6 +126,7 @@ async function batchRound(
     cacheDir
   )
   if (plan.code !== 0) throw new Error(`plan failed: ${plan.output}`)
+  if (SPLIT) pinSelf(SPLIT.aws) // s3rver off the task's CPU
   await waitForQuiet(undefined, 4000)
   const cpu0 = process.cpuUsage()
   const m0 = machineTicks()
@@ -150,8 +164,12 @@ async function main(): Promise<number> {
       .resize(640, 480, { fit: 'cover' })
       .jpeg({ quality: 90 })
       .toBuffer()
-    for (let i = 0; i < SETTINGS.images; i++)
-      await s3.put('photos', `in/${String(i).padStart(6, '0')}.jpg`, jpeg)
+    const keys = Array.from(
+      { length: SETTINGS.images },
+      (_, i) => `in/${String(i).padStart(6, '0')}.jpg`
+    )
+    for (const key of keys) await s3.put('photos', key, jpeg)
+    await s3.put('photos', 'keys.txt', Buffer.from(`${keys.join('\n')}\n`))
     const shardCount = Math.ceil(SETTINGS.images / SETTINGS.shardSize)
     const shards = Array.from({ length: shardCount }, (_, i) => String(i).padStart(5, '0')).join(
       ','
@@ -166,9 +184,11 @@ async function main(): Promise<number> {
       confirmSeconds: SETTINGS.engineRoundS,
       // the task's (DECODE_NICENESS' default): like with like on a shared machine
       decodeNiceness: DEFAULT_DECODE_NICENESS,
+      threads: SETTINGS.inferenceThreads,
       log,
     }
-    log('batch vs engine, MobileNetV2 int8')
+    log(`batch vs engine, MobileNetV2 int8 (${SETTINGS.cpus})`)
+    if (SPLIT) pinSelf(SPLIT.task)
     const { best } = await engineLimit(engineOptions)
     const engine: EngineRun[] = []
     const batch: BatchRun[] = []
@@ -183,6 +203,7 @@ async function main(): Promise<number> {
       engine.push(e)
       const b = await batchRound(s3, round, shards, path.join(work, 'models'))
       batch.push(b)
+      if (SPLIT) pinSelf(SPLIT.task) // the engine's next round
       log(
         `  round ${round + 1}: engine ${fmt(e.imagesPerS)} images/s (${fmt(engineCpuMs(e), 2)} CPU ms/image), ` +
           `batch task ${fmt(b.imagesPerS)} images/s (${fmt(b.cpuMsPerImage, 2)} CPU ms/image)`
@@ -228,7 +249,8 @@ function render(r: Results): string {
     `${SETTINGS.images} × ${SETTINGS.upload} in s3rver (127.0.0.1), one batch task ` +
       `(\`node dist/batch.js work\`, INFERENCE_THREADS=${SETTINGS.inferenceThreads}, MAX_BATCH_SIZE=${SETTINGS.maxBatchSize}, ` +
       `MAX_QUEUE=${SETTINGS.maxQueue}, ${SETTINGS.shardSize}-image shards) against the in-process engine at its best setting ` +
-      `(batch ${r.engineBest.batchSize}, ${r.engineBest.inFlight} in flight), ${SETTINGS.rounds} alternating rounds.` +
+      `(batch ${r.engineBest.batchSize}, ${r.engineBest.inFlight} in flight), ${SETTINGS.rounds} alternating rounds; ` +
+      `CPUs: ${SETTINGS.cpus} (a task's own vCPU; S3 costs it none).` +
       (SETTINGS.quick ? ' **QUICK mode: not a measurement.**' : ''),
     '',
     '| round | engine images/s | engine CPU ms/image | others (cores) | batch images/s | batch CPU ms/image | others (cores) | s3rver (cores) |',

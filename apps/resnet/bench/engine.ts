@@ -98,6 +98,8 @@ export interface EngineOptions {
    * priority loses CPU to other processes, so a side-by-side comparison sets the same on both.
    */
   readonly decodeNiceness?: number
+  /** Intra-op threads of the sweep (default 2, the machine's cores; a pinned bench: its CPUs). */
+  readonly threads?: number
   readonly log: (line: string) => void
 }
 
@@ -133,15 +135,18 @@ export function measureEngine(
   )
 }
 
-/** Sweeps batch size x in-flight count with 2 threads, then confirms the best with 2 and 1. */
+/** Sweeps batch size x in-flight count (2 threads unless set), then confirms the best with those and 1. */
 export async function engineLimit(options: EngineOptions): Promise<EngineResult> {
   const { image, sweepSeconds, confirmSeconds, log } = options
-  const sweep = await withModel(options, 2, async (model) => {
+  const threads = options.threads ?? 2
+  const sweep = await withModel(options, threads, async (model) => {
     const runs: EngineRun[] = []
     for (const b of options.batchSizes) {
       for (const f of options.inFlights) {
-        const run = await measure(model, image, 2, b, f, sweepSeconds, options.decodeNiceness)
-        log(`  engine threads=2 batch=${b} in-flight=${f}: ${run.imagesPerS.toFixed(1)} images/s`)
+        const run = await measure(model, image, threads, b, f, sweepSeconds, options.decodeNiceness)
+        log(
+          `  engine threads=${threads} batch=${b} in-flight=${f}: ${run.imagesPerS.toFixed(1)} images/s`
+        )
         runs.push(run)
       }
     }
@@ -149,12 +154,12 @@ export async function engineLimit(options: EngineOptions): Promise<EngineResult>
   })
   const top = sweep.reduce((a, b) => (b.imagesPerS > a.imagesPerS ? b : a))
   const confirm: EngineRun[] = []
-  for (const threads of [2, 1]) {
-    const run = await withModel(options, threads, (model) =>
+  for (const confirmThreads of new Set([threads, 1])) {
+    const run = await withModel(options, confirmThreads, (model) =>
       measure(
         model,
         image,
-        threads,
+        confirmThreads,
         top.batchSize,
         top.inFlight,
         confirmSeconds,
@@ -162,7 +167,7 @@ export async function engineLimit(options: EngineOptions): Promise<EngineResult>
       )
     )
     log(
-      `  engine confirm threads=${threads} batch=${top.batchSize} in-flight=${top.inFlight}: ` +
+      `  engine confirm threads=${confirmThreads} batch=${top.batchSize} in-flight=${top.inFlight}: ` +
         `${run.imagesPerS.toFixed(1)} images/s`
     )
     confirm.push(run)

@@ -24,7 +24,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs'
-import { availableParallelism, tmpdir } from 'node:os'
+import { cpus, tmpdir } from 'node:os'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
@@ -36,6 +36,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3'
 import { DEFAULT_CONCURRENCY, DEFAULT_PART_SIZE, loadModel } from '@resnet/model-loader'
+import { cpuSplit, onCpus, pinSelf } from '../../../tests/support/src/cpu-pin.ts'
 import { startLocalS3 } from '../../../tests/support/src/s3-server.ts'
 import { SCALED_S3, startShapingProxy } from '../../../tests/support/src/shaping-proxy.ts'
 import { writeBigOnnx } from './big-onnx.ts'
@@ -43,7 +44,11 @@ import { MODES, report } from './report.ts'
 import type { DemoRun, Mode, Network, Run } from './report.ts'
 
 const MB = 1024 * 1024
-const SERVER_FLAGS = ['--max-semi-space-size=16']
+/** The server's V8 flags (apps/resnet/src/launch.ts), then BENCH_NODE_FLAGS (profiling, GC). */
+const SERVER_FLAGS = [
+  '--max-semi-space-size=16',
+  ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+]
 const QUICK = process.env.BENCH_QUICK === '1'
 const SIZE_MB = Number(process.env.BENCH_MODEL_LOADER_MB ?? (QUICK ? 64 : 500))
 const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 1 : 3))
@@ -60,6 +65,12 @@ const SHAPING = LINK_MB
       firstByteDelayMs: 20,
     }
   : SCALED_S3
+/**
+ * On the shaped network the client (the task) runs on its own CPU and s3rver and the proxy (S3
+ * and the network, which cost a task no CPU on AWS) on the others; on loopback (the CPU-bound
+ * comparison, both sides with the same machine) nothing is pinned. BENCH_PIN=0: never pinned.
+ */
+const SPLIT = process.env.BENCH_PIN === '0' ? undefined : cpuSplit()
 const URIS = { single: 's3://models/single/model.onnx', bundle: 's3://models/bundle/' }
 
 const status = (field: 'VmRSS' | 'VmHWM'): number =>
@@ -145,8 +156,10 @@ async function demoRuns(dir: string): Promise<DemoRun[]> {
     const cacheDir = path.join(dir, `demo-${i}`)
     for (const cache of ['cold', 'warm'] as const) {
       const out = await new Promise<string>((resolve, reject) => {
-        const args = [fileURLToPath(new URL('./demo-start.ts', import.meta.url)), cacheDir]
-        const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+        const demoStart = fileURLToPath(new URL('./demo-start.ts', import.meta.url))
+        const proc = spawn(process.execPath, [demoStart, cacheDir], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        })
         let text = ''
         proc.stdout.on('data', (d: Buffer) => (text += d.toString()))
         proc.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`demo ${code}`))))
@@ -174,8 +187,17 @@ function runChild(
 ): Promise<Run> {
   return new Promise((resolve, reject) => {
     // the V8 flags the server runs the loader with (apps/resnet/src/launch.ts), for every mode
-    const args = [...SERVER_FLAGS, fileURLToPath(import.meta.url), 'child', mode, network, target]
-    const proc = spawn(process.execPath, args, {
+    if (SPLIT) pinSelf(network === 'shaped' ? SPLIT.aws : SPLIT.all)
+    const [command, ...args] = onCpus(network === 'shaped' ? SPLIT?.task : undefined, [
+      process.execPath,
+      ...SERVER_FLAGS,
+      fileURLToPath(import.meta.url),
+      'child',
+      mode,
+      network,
+      target,
+    ])
+    const proc = spawn(command!, args, {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     })
@@ -235,8 +257,13 @@ async function main(): Promise<void> {
       AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
     })
     const target = (i: number): string => path.join(dir, `run-${i}`)
-    await runChild('plain', 'loopback', target(0), env('loopback')) // the object into the page cache
-    rmSync(target(0), { force: true })
+    // warm-up, not measured: both objects into the page cache, and a first download of each kind
+    // (the first child's download was 111-118 MB/s on the shaped link with 1.5x the CPU, the next
+    // 164-169, on a machine otherwise idle)
+    for (const mode of ['plain', 'ours'] as const) {
+      await runChild(mode, 'loopback', target(0), env('loopback'))
+      rmSync(target(0), { recursive: true, force: true })
+    }
     const runs: Run[] = []
     for (let round = 0; round < RUNS; round++) {
       for (const network of NETWORKS) {
@@ -252,6 +279,7 @@ async function main(): Promise<void> {
         }
       }
     }
+    if (SPLIT) pinSelf(SPLIT.all)
     const demo = await demoRuns(dir)
     const { perConnectionBytesPerS, linkBytesPerS, firstByteDelayMs } = proxy.shaping
     const { markdown, json } = report(runs, {
@@ -259,7 +287,10 @@ async function main(): Promise<void> {
       sizeMb: SIZE_MB,
       runsPerMode: RUNS,
       setupS,
-      cpus: availableParallelism(),
+      cpus: cpus().length, // availableParallelism() is 1 once this process is pinned
+      pinning: SPLIT
+        ? `on the shaped network the client on CPU ${SPLIT.task}, s3rver and the proxy on CPU ${SPLIT.aws}`
+        : undefined,
       concurrency: DEFAULT_CONCURRENCY,
       partMb: DEFAULT_PART_SIZE / MB,
       loadAverage: [loadAtStart, loadAverage()],

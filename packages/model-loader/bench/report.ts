@@ -69,6 +69,8 @@ export interface BenchSetup {
   readonly sizeMb: number
   readonly runsPerMode: number
   readonly cpus: number
+  /** Which CPUs the client and the stand-ins for S3 ran on; undefined: all shared every CPU. */
+  readonly pinning: string | undefined
   readonly setupS: number
   readonly concurrency: number
   readonly partMb: number
@@ -112,7 +114,7 @@ export function report(
     '',
     `${setup.sizeMb} MB model from s3rver on 127.0.0.1, each download in a fresh process, ${setup.runsPerMode} alternating rounds of every mode; ours with the defaults (${setup.concurrency} ranged GETs of ${setup.partMb} MiB at once). MB = MiB.`,
     '',
-    `**Shaped network** (tests/support's shaping proxy in front of s3rver): ${perConn} MB/s per connection, ${link} MB/s for the whole link, ${firstByteDelayMs} ms before each response's first byte. S3 and a task's NIC scaled down by ~${(100 / perConn).toFixed(0)} (one real S3 GET stream gives ~85-100 MB/s), meant to keep the ${setup.cpus} shared cores, which run s3rver, the proxy and the client, from being the limit. Ours took ${shapedCpuS.toFixed(1)} CPU-s per download (client + server, median): **${coresAtCap.toFixed(2)} cores at the link's cap** (${coresAtCap < setup.cpus ? 'fewer' : 'more'} than the machine's ${setup.cpus}; the cores the bench got are in the "cores busy" column).`,
+    `**Shaped network** (tests/support's shaping proxy in front of s3rver): ${perConn} MB/s per connection, ${link} MB/s for the whole link, ${firstByteDelayMs} ms before each response's first byte. S3 and a task's NIC scaled down by ~${(100 / perConn).toFixed(0)} (one real S3 GET stream gives ~85-100 MB/s), meant to keep the ${setup.cpus} cores, which run s3rver, the proxy and the client, from being the limit; ${setup.pinning === undefined ? 'not pinned: all three shared every CPU' : `pinned: ${setup.pinning} (a task's own vCPU; S3 and the network cost it none)`}. Ours took ${shapedCpuS.toFixed(1)} CPU-s per download (client + server, median): **${coresAtCap.toFixed(2)} cores at the link's cap** (${coresAtCap < setup.cpus ? 'fewer' : 'more'} than the machine's ${setup.cpus}; the cores the bench got are in the "cores busy" column).`,
     '',
     `- shaped, ours / link cap: **${shaped.toFixed(2)}** (goal >= ${GOALS.shapedOfLink}) ${verdict(shaped >= GOALS.shapedOfLink)}; single object (MD5 + SHA-256): ${shapedMd5.toFixed(2)}; one plain GetObject: ${plainShaped.toFixed(2)} (one connection's cap)`,
     `- loopback (no shaping), ours / plain GetObject: **${loopback.toFixed(2)}** (goal >= ${GOALS.loopbackOfPlain}) ${verdict(loopback >= GOALS.loopbackOfPlain)}; single object: ${loopbackMd5.toFixed(2)}`,
@@ -141,6 +143,7 @@ export function report(
     rssGrowthMb: growth,
     shapedOursCpuS: shapedCpuS,
     coresAtLinkCap: coresAtCap,
+    pinning: setup.pinning ?? 'none',
     loadAverage: setup.loadAverage,
     demoColdMs: demo('cold'),
     demoWarmMs: demo('warm'),
