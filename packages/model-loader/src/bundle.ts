@@ -25,21 +25,19 @@ export const NESTED_BUNDLE_PATHS = {
   selfTest: 'selftest',
 } as const
 
+/** Whether a bundle file name is the model (`model.onnx`, or `onnx/model.onnx`). */
+export const isModelFile = (name: string): boolean =>
+  name === BUNDLE_FILES.model || name === NESTED_BUNDLE_PATHS.nestedModel
+
 /** The most files a bundle's `selftest/` may hold. */
 export const MAX_SELF_TEST_FILES = 64
 
-/** Where the files of a bundle came from on this load. */
-export type BundleOrigin =
-  /** Fetched over the network now. */
-  | 'download'
-  /** An unchanged version already in the cache (only the listing was fetched). */
-  | 'cache'
-  /** The source could not be reached: the last verified cached copy (a warning is logged). */
-  | 'offline-cache'
-  /** A local path, used in place. */
-  | 'local'
-  /** The generated demo model. */
-  | 'demo'
+/**
+ * Where the files of a bundle came from on this load: fetched now, an unchanged cached version
+ * (only the listing fetched), the last verified cached copy while the source cannot be reached
+ * (a warning is logged), a local path used in place, or the generated demo model.
+ */
+export type BundleOrigin = 'download' | 'cache' | 'offline-cache' | 'local' | 'demo'
 
 /** A model on local disk, ready to open, with the identity of what was loaded. */
 export interface ModelBundle {

@@ -1,16 +1,13 @@
-/**
- * Size cap: after a load, the least recently used entries are deleted until the cache fits in
- * `maxBytes`, skipping every entry in use (a live lease from any process) or whose source is
- * locked (being checked or downloaded right now), and always the entry just loaded.
- */
+/** Size cap: least recently used entries not in use are deleted (see README, Cache). */
 import path from 'node:path'
-import { listEntries, markUsed } from './cache-entries.js'
-import type { CacheEntry } from './cache-entries.js'
+import { removeDirAtomically } from './atomic-write.js'
 import { SOURCE_LOCK } from './cache-layout.js'
 import { tryLock } from './file-lock.js'
-import { removeDirAtomically } from './fs-util.js'
 import { hasLiveLease } from './leases.js'
+import { listEntries, markUsed } from './manifest.js'
+import type { CacheEntry } from './manifest.js'
 
+/** Deletes the entry unless it is leased or its source is locked (being loaded right now). */
 async function evictOne({ dir }: CacheEntry): Promise<boolean> {
   const lock = await tryLock(path.join(path.dirname(dir), SOURCE_LOCK))
   if (!lock) return false
@@ -25,7 +22,7 @@ async function evictOne({ dir }: CacheEntry): Promise<boolean> {
 
 /**
  * Records that the entry in `current` was just used, then evicts least recently used entries
- * while the total exceeds `maxBytes` (undefined: no cap). Returns the evicted entries.
+ * (never `current`) while the total exceeds `maxBytes` (undefined: no cap). Returns the evicted.
  */
 export async function recordUseAndEvict(
   cacheDir: string,

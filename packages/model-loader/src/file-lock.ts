@@ -1,14 +1,88 @@
-/**
- * A cross-process lock on a cache directory: an exclusive file (`open(..., 'wx')`) holding the
- * owner's pid, host and token. A lock whose owner died (or stopped its heartbeat) is broken.
- */
+/** A cross-process lock file (`open(…, 'wx')`) and the holder files it shares with leases (see README, Cache). */
 import { randomUUID } from 'node:crypto'
-import { link, mkdir, rename, rm, writeFile } from 'node:fs/promises'
+import { link, mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { hostname } from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { isMissing } from './atomic-write.js'
 import { ModelLoaderError } from './errors.js'
-import { isHolderAlive, keepAlive, readHolder, SELF, stopKeepAlive } from './owner.js'
-import type { Owner } from './owner.js'
+
+/** The identity written into lock and lease files; `token` tells this process from an earlier one with its pid. */
+export interface Owner {
+  readonly pid: number
+  readonly host: string
+  readonly token: string
+}
+
+/** This process. */
+export const SELF: Owner = { pid: process.pid, host: hostname(), token: randomUUID() }
+
+/** A holder that stops touching its file for this long is considered gone (hung or elsewhere). */
+const STALE_AFTER_MS = 60_000
+const held = new Set<string>()
+let heartbeat: NodeJS.Timeout | undefined
+
+/** Refreshes the mtime of a lock or lease file this process holds every 10 s, until {@link stopKeepAlive}. */
+export function keepAlive(file: string): void {
+  held.add(file)
+  heartbeat ??= setInterval(() => {
+    const now = new Date()
+    // A file removed meanwhile (released, or broken as stale by another process) is simply skipped.
+    for (const f of held) void utimes(f, now, now).catch(() => undefined)
+  }, 10_000).unref()
+}
+
+/** Stops refreshing `file`. */
+export function stopKeepAlive(file: string): void {
+  held.delete(file)
+  if (held.size === 0) {
+    clearInterval(heartbeat)
+    heartbeat = undefined
+  }
+}
+
+/** A holder file's content (undefined while it is still being written) and age. */
+export interface HolderFile {
+  readonly owner: Owner | undefined
+  readonly mtimeMs: number
+}
+
+/** Reads a lock or lease file; undefined when it is gone. */
+export async function readHolder(file: string): Promise<HolderFile | undefined> {
+  try {
+    const [text, info] = await Promise.all([readFile(file, 'utf8'), stat(file)])
+    let owner: Owner | undefined
+    try {
+      owner = JSON.parse(text) as Owner
+    } catch {
+      owner = undefined // created but not yet written: judged by age alone
+    }
+    return { owner, mtimeMs: info.mtimeMs }
+  } catch (err) {
+    if (isMissing(err)) return undefined
+    throw err
+  }
+}
+
+const pidAlive = (pid: number): boolean => {
+  try {
+    return process.kill(pid, 0)
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM' // exists, owned by another user
+  }
+}
+
+/**
+ * Whether the holder of `file` may still be running. Same host: its pid must be alive (and not be
+ * ours under another token: a restarted container reuses pids). Any host: a fresh heartbeat.
+ */
+export function isHolderAlive(file: string, holder: HolderFile, now: number = Date.now()): boolean {
+  const { owner } = holder
+  if (owner?.token === SELF.token) return held.has(file)
+  if (now - holder.mtimeMs > STALE_AFTER_MS) return false
+  if (owner?.host !== SELF.host) return true
+  return owner.pid !== SELF.pid && pidAlive(owner.pid)
+}
 
 /** A held lock; `release` is idempotent. */
 export interface FileLock {
@@ -42,8 +116,7 @@ async function create(file: string): Promise<FileLock | undefined> {
       released = true
       stopKeepAlive(file)
       // Only remove it if it is still ours (it may have been broken as stale while we hung).
-      const holder = await readHolder(file)
-      if (holder?.owner?.token === SELF.token) await rm(file, { force: true })
+      if ((await readHolder(file))?.owner?.token === SELF.token) await rm(file, { force: true })
     },
   }
 }
@@ -57,12 +130,10 @@ async function breakStale(file: string, staleToken: string | undefined): Promise
   try {
     await rename(file, aside)
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return // someone else broke it
+    if (isMissing(err)) return // someone else broke it
     throw err
   }
-  const holder = await readHolder(aside)
-  if (holder?.owner?.token !== staleToken) {
-    // We moved a fresh lock taken meanwhile: put it back, unless yet another one exists by now.
+  if ((await readHolder(aside))?.owner?.token !== staleToken) {
     await link(aside, file).catch((err: unknown) => {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
     })
@@ -85,14 +156,10 @@ export async function tryLock(file: string): Promise<FileLock | undefined> {
 
 /** Waits for the lock (polling), breaking it if its holder died; TIMEOUT when `signal` aborts. */
 export async function acquireLock(file: string, options: LockWaitOptions = {}): Promise<FileLock> {
-  let told = false
-  for (;;) {
+  for (let told = false; ; told = true) {
     const lock = await tryLock(file)
     if (lock) return lock
-    if (!told) {
-      told = true
-      options.onWait?.((await readHolder(file))?.owner)
-    }
+    if (!told) options.onWait?.((await readHolder(file))?.owner)
     try {
       await sleep(options.pollMs ?? 50, undefined, { signal: options.signal })
     } catch (err) {

@@ -4,19 +4,16 @@ import { S3Client } from '@aws-sdk/client-s3'
 import type { ModelBundle } from './bundle.js'
 import { ensureDemoBundle } from './demo/demo-bundle.js'
 import { hasCode, ModelLoaderError } from './errors.js'
-import { httpsIdentity, httpsSource } from './https-source.js'
+import { httpsSource } from './https-source.js'
 import { loadLocal } from './local-source.js'
 import { parseModelUri } from './model-uri.js'
-import type { ModelLocation } from './model-uri.js'
+import type { RemoteLocation } from './model-uri.js'
 import { loadOfflineCopy } from './offline.js'
-import type { OfflineSource } from './offline.js'
 import { partSettings } from './options.js'
 import type { LoadModelOptions } from './options.js'
 import { materializeRemote } from './remote-cache.js'
 import { backoffMs, httpStatusOf } from './retry.js'
-import { s3Identity, s3Source } from './s3-source.js'
-
-type RemoteLocation = Exclude<ModelLocation, { kind: 'local' }>
+import { s3Source } from './s3-source.js'
 
 let sharedClient: S3Client | undefined
 
@@ -101,12 +98,6 @@ function finalError(
   return new ModelLoaderError('DOWNLOAD_FAILED', msg, { cause: err })
 }
 
-function offlineSource(loc: RemoteLocation, uri: string): OfflineSource {
-  if (loc.kind === 'https') return { uri, kind: 'https', ...httpsIdentity(loc.url) }
-  const version = loc.kind === 's3-object' ? loc.versionId : undefined
-  return { uri, kind: 's3', ...s3Identity(loc), version }
-}
-
 async function loadRemote(
   options: LoadModelOptions,
   location: RemoteLocation,
@@ -120,7 +111,7 @@ async function loadRemote(
     const error = finalError(err, uri, deadline, options)
     const fallback = options.offlineFallback !== false && !options.signal?.aborted
     if (!fallback || hasCode(error, ...NOT_OUTAGES)) throw error
-    const copy = await loadOfflineCopy(options.cacheDir, offlineSource(location, uri))
+    const copy = await loadOfflineCopy(options.cacheDir, uri, location)
     if (!copy) throw error
     const fields = { uri, version: copy.version, sha256: copy.sha256 }
     const msg = 'model source unreachable: starting from the last verified cached copy'

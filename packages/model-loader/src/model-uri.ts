@@ -17,6 +17,33 @@ export type ModelLocation =
   | { readonly kind: 'https'; readonly url: URL }
   | { readonly kind: 'local'; readonly path: string }
 
+/** A location that is fetched into the cache. */
+export type RemoteLocation = Exclude<ModelLocation, { kind: 'local' }>
+
+/** A remote location's cache identity (`cacheKey`: the URI without a version pin) and display name. */
+export function sourceIdentity(loc: RemoteLocation): {
+  kind: 's3' | 'https'
+  cacheKey: string
+  name: string
+} {
+  const lastSegment = (p: string, fallback: string): string =>
+    (p.split('/').pop() ?? '').replace(/\.onnx$/, '') || fallback
+  if (loc.kind === 'https') {
+    const { url } = loc
+    return {
+      kind: 'https',
+      cacheKey: url.toString(),
+      name: lastSegment(url.pathname, url.hostname),
+    }
+  }
+  const key = loc.kind === 's3-object' ? loc.key : loc.prefix
+  return {
+    kind: 's3',
+    cacheKey: `s3://${loc.bucket}/${key}`,
+    name: lastSegment(key.replace(/\/$/, ''), loc.bucket),
+  }
+}
+
 const invalid = (uri: string, why: string): ModelLoaderError =>
   new ModelLoaderError('INVALID_MODEL_URI', `Invalid model URI "${uri}": ${why}`)
 
