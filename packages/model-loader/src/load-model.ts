@@ -17,11 +17,7 @@ import { s3Source } from './s3-source.js'
 
 let sharedClient: S3Client | undefined
 
-/**
- * One client per process for every load without `s3Client`: a poll every few seconds reuses its
- * credentials (the ECS task role) and connections. Idle keep-alive sockets do not hold the
- * process open (Node's agent unrefs them).
- */
+/** One client per process (credentials and connections reused across polls; idle sockets unref'd). */
 const defaultS3Client = (): S3Client =>
   (sharedClient ??= new S3Client({ requestHandler: { connectionTimeout: 10_000 } }))
 
@@ -38,42 +34,21 @@ const isFinal = (err: unknown): boolean => {
   return status !== undefined && status >= 400 && status < 500 && status !== 429 && status !== 408
 }
 
-async function loadRemoteOnce(
-  options: LoadModelOptions,
-  loc: RemoteLocation,
-  uri: string,
-  signal: AbortSignal
-): Promise<ModelBundle> {
-  const ctx = {
-    cacheDir: options.cacheDir,
-    settings: partSettings(options),
-    logger: options.logger,
-    signal,
-    maxCacheBytes: options.maxCacheBytes,
-    sha256: options.sha256,
-  }
-  if (loc.kind === 'https') {
-    return materializeRemote(ctx, await httpsSource(loc.url, options.fetch ?? fetch, signal))
-  }
-  const client = options.s3Client ?? defaultS3Client()
-  return materializeRemote(ctx, await s3Source(client, loc, uri, signal))
-}
-
-async function withAttempts(
+/** Tries `once` up to `options.attempts` times, with backoff, unless the error is final. */
+async function withAttempts<T>(
   options: LoadModelOptions,
   signal: AbortSignal,
-  once: () => Promise<ModelBundle>
-): Promise<ModelBundle> {
-  const attempts = Math.max(options.attempts ?? 3, 1)
+  once: () => Promise<T>
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await once()
     } catch (err) {
-      if (attempt >= attempts || isFinal(err) || signal.aborted) throw err
+      if (attempt >= (options.attempts ?? 3) || isFinal(err) || signal.aborted) throw err
       const delayMs = backoffMs(attempt, { baseMs: options.retryBaseDelayMs ?? 200 })
-      const reason = (err as Error).message
+      const fields = { uri: options.uri, attempt, delayMs: Math.round(delayMs) }
       options.logger?.warn(
-        { uri: options.uri, attempt, delayMs: Math.round(delayMs), reason },
+        { ...fields, reason: (err as Error).message },
         'model load failed: retrying'
       )
       await sleep(delayMs, undefined, { signal })
@@ -81,41 +56,41 @@ async function withAttempts(
   }
 }
 
-/** The error to throw: TIMEOUT past the deadline, the caller's reason if cancelled, else a ModelLoaderError. */
-function finalError(
-  err: unknown,
-  uri: string,
-  deadline: AbortSignal,
-  options: LoadModelOptions
-): unknown {
-  if (options.signal?.aborted) return options.signal.reason
-  if (deadline.aborted) {
-    const msg = `Loading the model from ${uri} did not finish within ${options.timeoutMs ?? 600_000} ms`
-    return new ModelLoaderError('TIMEOUT', msg, { cause: err })
-  }
-  if (err instanceof ModelLoaderError) return err
-  const msg = `Could not load the model from ${uri}: ${(err as Error).message}`
-  return new ModelLoaderError('DOWNLOAD_FAILED', msg, { cause: err })
-}
-
+/**
+ * Lists the source and materialises it in the cache, within the deadline; when that fails with an
+ * outage, the last verified cached copy (offline start). Throws TIMEOUT past the deadline, the
+ * caller's reason if cancelled, else a ModelLoaderError.
+ */
 async function loadRemote(
   options: LoadModelOptions,
-  location: RemoteLocation,
+  loc: RemoteLocation,
   uri: string
 ): Promise<ModelBundle> {
-  const deadline = AbortSignal.timeout(options.timeoutMs ?? 600_000)
+  const timeoutMs = options.timeoutMs ?? 600_000
+  const deadline = AbortSignal.timeout(timeoutMs)
   const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline
+  const { cacheDir, logger, maxCacheBytes, sha256 } = options
+  const ctx = { cacheDir, logger, maxCacheBytes, sha256, signal, settings: partSettings(options) }
   try {
-    return await withAttempts(options, signal, () => loadRemoteOnce(options, location, uri, signal))
+    return await withAttempts(options, signal, async () => {
+      const source =
+        loc.kind === 'https'
+          ? await httpsSource(loc.url, options.fetch ?? fetch, signal)
+          : await s3Source(options.s3Client ?? defaultS3Client(), loc, uri, signal)
+      return materializeRemote(ctx, source)
+    })
   } catch (err) {
-    const error = finalError(err, uri, deadline, options)
-    const fallback = options.offlineFallback !== false && !options.signal?.aborted
-    if (!fallback || hasCode(error, ...NOT_OUTAGES)) throw error
-    const copy = await loadOfflineCopy(options.cacheDir, uri, location)
+    if (options.signal?.aborted) throw options.signal.reason
+    const failed = `Could not load the model from ${uri}: ${(err as Error).message}`
+    const timedOut = `Loading the model from ${uri} did not finish within ${timeoutMs} ms`
+    let error = err instanceof ModelLoaderError ? err : undefined
+    error ??= new ModelLoaderError('DOWNLOAD_FAILED', failed, { cause: err })
+    if (deadline.aborted) error = new ModelLoaderError('TIMEOUT', timedOut, { cause: err })
+    if (options.offlineFallback === false || hasCode(error, ...NOT_OUTAGES)) throw error
+    const copy = await loadOfflineCopy(cacheDir, uri, loc)
     if (!copy) throw error
-    const fields = { uri, version: copy.version, sha256: copy.sha256 }
-    const msg = 'model source unreachable: starting from the last verified cached copy'
-    options.logger?.warn({ ...fields, reason: (error as Error).message }, msg)
+    const fields = { uri, version: copy.version, sha256: copy.sha256, reason: error.message }
+    logger?.warn(fields, 'model source unreachable: starting from the last verified cached copy')
     return copy
   }
 }
@@ -124,8 +99,8 @@ async function loadRemote(
 export const DEMO_MODEL_URI = 'demo:resnet50'
 
 /**
- * Loads the model bundle named by `options.uri` (unset or {@link DEMO_MODEL_URI}: the demo) into the cache and returns where it is. A cached
- * copy whose source version is unchanged is reused after a HEAD or List only. Call
+ * Loads the bundle named by `options.uri` (unset or {@link DEMO_MODEL_URI}: the demo) into the
+ * cache and returns where it is; an unchanged cached version costs one HEAD or List. Call
  * `bundle.release()` when the bundle is no longer in use.
  * @example const bundle = await loadModel({ uri: 's3://models/resnet50/', cacheDir: '/tmp/models' })
  */
