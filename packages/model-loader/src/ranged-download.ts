@@ -94,7 +94,7 @@ async function writeAllAt(fh: FileHandle, buffers: Buffer[], position: number): 
 function partWriter(
   fh: FileHandle,
   part: Part,
-  onReceived: () => void,
+  stallTimer: NodeJS.Timeout,
   onWritten: (bytes: number) => void
 ): { writable: Writable; settled: () => Promise<unknown> } {
   let inFlight: Promise<unknown> = Promise.resolve()
@@ -103,17 +103,16 @@ function partWriter(
     writev(chunks, callback) {
       const buffers = chunks.map((c) => c.chunk as Buffer)
       const bytes = buffers.reduce((sum, b) => sum + b.length, 0)
-      const pos = part.start + part.done
-      onReceived()
-      if (pos + bytes > (part.end ?? Infinity)) {
+      stallTimer.refresh() // bytes arrived: the connection is alive
+      if (part.start + part.done + bytes > (part.end ?? Infinity)) {
         callback(new Error(`the server sent more than the ${part.end} bytes asked for`))
         return
       }
-      const write = writeAllAt(fh, buffers, pos).then(() => {
+      const write = writeAllAt(fh, buffers, part.start + part.done).then(() => {
+        part.done += bytes
         onWritten(bytes)
       })
-      inFlight = write.catch(() => undefined)
-      write.then(() => {
+      inFlight = write.then(() => {
         callback()
       }, callback)
     },
@@ -143,6 +142,10 @@ export async function fetchParts(
     const p = parts[first] ?? parts.at(-1)!
     return p.start + p.done
   }
+  const onWritten = (n: number): void => {
+    hooks.onWritten(n)
+    hooks.onContiguous(contiguous())
+  }
 
   const streamOnce = async (part: Part): Promise<void> => {
     const from = part.start + part.done
@@ -152,16 +155,7 @@ export async function fetchParts(
     const timer = setTimeout(() => {
       stall.abort(new Error(`no data for ${settings.stallTimeoutMs} ms (stalled connection)`))
     }, settings.stallTimeoutMs)
-    const writer = partWriter(
-      fh,
-      part,
-      () => timer.refresh(),
-      (n) => {
-        part.done += n
-        hooks.onWritten(n)
-        hooks.onContiguous(contiguous())
-      }
-    )
+    const writer = partWriter(fh, part, timer, onWritten)
     try {
       await pipeline(await read(range, both), writer.writable, { signal: both })
     } finally {

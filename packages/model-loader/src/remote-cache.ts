@@ -4,16 +4,20 @@ import path from 'node:path'
 import type { Readable } from 'node:stream'
 import { BUNDLE_FILES } from './bundle.js'
 import type { BundleOrigin, ModelBundle } from './bundle.js'
-import { recordUseAndEvict } from './cache-evict.js'
-import { entryLayout, SOURCE_LOCK } from './cache-layout.js'
-import { sweepCacheOnce, sweepSource } from './cache-sweep.js'
+import { recordUseAndEvict, sweepCacheOnce, sweepSource } from './cache-sweep.js'
 import { expectedChecks, parseSha256Sums } from './checksums.js'
 import type { ExpectedDigest } from './checksums.js'
 import { downloadFile } from './download-file.js'
 import { ModelLoaderError } from './errors.js'
 import { acquireLock } from './file-lock.js'
 import { leaseEntry } from './leases.js'
-import { bundleFromEntry, readMatchingManifest, writeManifest } from './manifest.js'
+import {
+  entryLayout,
+  SOURCE_LOCK,
+  bundleFromEntry,
+  readMatchingManifest,
+  writeManifest,
+} from './manifest.js'
 import type { Manifest, ManifestFile } from './manifest.js'
 import type { LoaderLogger } from './progress.js'
 import { rangeHeader } from './ranged-download.js'
