@@ -6,6 +6,7 @@ import { tryLock } from './file-lock.js'
 import { hasLiveLease } from './leases.js'
 import { MANIFEST, SOURCE_KINDS, SOURCE_LOCK, listEntries, markUsed } from './manifest.js'
 import type { CacheEntry } from './manifest.js'
+import type { LoaderLogger } from './progress.js'
 
 const swept = new Set<string>()
 
@@ -72,23 +73,25 @@ async function evictOne({ dir }: CacheEntry): Promise<boolean> {
 
 /**
  * Records that the entry in `current` was just used, then evicts least recently used entries
- * (never `current`) while the total exceeds `maxBytes` (undefined: no cap). Returns the evicted.
+ * (never `current`) while the total exceeds `maxBytes` (undefined: no cap). Logs, never throws.
  */
 export async function recordUseAndEvict(
   cacheDir: string,
   current: string,
-  maxBytes: number | undefined
-): Promise<CacheEntry[]> {
-  await markUsed(current)
-  if (maxBytes === undefined) return []
-  const entries = await listEntries(cacheDir)
-  let total = entries.reduce((sum, e) => sum + e.bytes, 0)
-  const evicted: CacheEntry[] = []
-  for (const entry of entries.sort((a, b) => a.lastUsedMs - b.lastUsedMs)) {
-    if (total <= maxBytes) break
-    if (entry.dir === current || !(await evictOne(entry))) continue
-    total -= entry.bytes
-    evicted.push(entry)
+  maxBytes: number | undefined,
+  logger: LoaderLogger | undefined
+): Promise<void> {
+  try {
+    await markUsed(current)
+    const entries = maxBytes === undefined ? [] : await listEntries(cacheDir)
+    let total = entries.reduce((sum, e) => sum + e.bytes, 0)
+    for (const e of entries.sort((a, b) => a.lastUsedMs - b.lastUsedMs)) {
+      if (total <= maxBytes!) break
+      if (e.dir === current || !(await evictOne(e))) continue
+      total -= e.bytes
+      logger?.info({ dir: e.dir, bytes: e.bytes, uri: e.uri }, 'model cache: evicted')
+    }
+  } catch (err) {
+    logger?.warn({ err, cacheDir }, 'model cache: recording the use or eviction failed')
   }
-  return evicted
 }

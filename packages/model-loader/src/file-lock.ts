@@ -1,4 +1,4 @@
-/** A cross-process lock file (`open(…, 'wx')`) and the holder files it shares with leases (see README, Cache). */
+/** Cross-process lock files (`open(…, 'wx')`) and lease files: holder files (see README, Cache). */
 import { randomUUID } from 'node:crypto'
 import { link, mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { isMissing } from './atomic-write.js'
 import { ModelLoaderError } from './errors.js'
 
-/** The identity written into lock and lease files; `token` tells this process from an earlier one with its pid. */
+/** The identity in lock and lease files; `token` tells us from an earlier process with our pid. */
 export interface Owner {
   readonly pid: number
   readonly host: string
@@ -22,22 +22,37 @@ const STALE_AFTER_MS = 60_000
 const held = new Set<string>()
 let heartbeat: NodeJS.Timeout | undefined
 
-/** Refreshes the mtime of a lock or lease file this process holds every 10 s, until {@link stopKeepAlive}. */
-export function keepAlive(file: string): void {
+/**
+ * Writes this process's identity to `file` (`wx`: only if absent, else undefined) and refreshes its
+ * mtime every 10 s until the returned release (idempotent) removes it, if it is still ours.
+ */
+export async function holdFile(
+  file: string,
+  flag: 'w' | 'wx' = 'w'
+): Promise<(() => Promise<void>) | undefined> {
+  try {
+    await writeFile(file, JSON.stringify(SELF), { flag })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined
+    throw err
+  }
   held.add(file)
   heartbeat ??= setInterval(() => {
     const now = new Date()
     // A file removed meanwhile (released, or broken as stale by another process) is simply skipped.
     for (const f of held) void utimes(f, now, now).catch(() => undefined)
   }, 10_000).unref()
-}
-
-/** Stops refreshing `file`. */
-export function stopKeepAlive(file: string): void {
-  held.delete(file)
-  if (held.size === 0) {
-    clearInterval(heartbeat)
-    heartbeat = undefined
+  let released = false
+  return async () => {
+    if (released) return
+    released = true
+    held.delete(file)
+    if (held.size === 0) {
+      clearInterval(heartbeat)
+      heartbeat = undefined
+    }
+    // A lock may have been broken as stale while we hung: only remove our own.
+    if ((await readHolder(file))?.owner?.token === SELF.token) await rm(file, { force: true })
   }
 }
 
@@ -101,24 +116,8 @@ export interface LockWaitOptions {
 }
 
 async function create(file: string): Promise<FileLock | undefined> {
-  try {
-    await writeFile(file, JSON.stringify(SELF), { flag: 'wx' })
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined
-    throw err
-  }
-  keepAlive(file)
-  let released = false
-  return {
-    file,
-    async release() {
-      if (released) return
-      released = true
-      stopKeepAlive(file)
-      // Only remove it if it is still ours (it may have been broken as stale while we hung).
-      if ((await readHolder(file))?.owner?.token === SELF.token) await rm(file, { force: true })
-    },
-  }
+  const release = await holdFile(file, 'wx')
+  return release && { file, release }
 }
 
 /**

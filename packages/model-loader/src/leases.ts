@@ -1,11 +1,14 @@
-/** In-use marks on cache entries: one `.lease-<pid>-<token>` file per process (see README, In use and eviction). */
-import { rm, writeFile } from 'node:fs/promises'
+/** In-use marks on cache entries: a `.lease-<pid>-<token>` file per process (README: In use). */
+import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { listDir } from './atomic-write.js'
-import { isHolderAlive, keepAlive, readHolder, SELF, stopKeepAlive } from './file-lock.js'
+import { holdFile, isHolderAlive, readHolder, SELF } from './file-lock.js'
 
 const LEASE_PREFIX = '.lease-'
-const counts = new Map<string, number>()
+const leases = new Map<
+  string,
+  { count: number; file: Promise<(() => Promise<void>) | undefined> }
+>()
 
 /**
  * Marks the entry in `dir` in use by this process until the returned function is called
@@ -13,26 +16,24 @@ const counts = new Map<string, number>()
  */
 export async function leaseEntry(dir: string): Promise<() => Promise<void>> {
   const file = path.join(dir, `${LEASE_PREFIX}${SELF.pid}-${SELF.token}`)
-  const before = leaseCount(dir)
-  counts.set(dir, before + 1)
-  if (before === 0) {
-    await writeFile(file, JSON.stringify(SELF))
-    keepAlive(file)
-  }
+  const lease = leases.get(dir) ?? { count: 0, file: holdFile(file) }
+  leases.set(dir, lease)
+  lease.count++
+  await lease.file
   let released = false
   return async () => {
     if (released) return
     released = true
-    counts.set(dir, leaseCount(dir) - 1)
-    if (leaseCount(dir) > 0) return
-    counts.delete(dir)
-    stopKeepAlive(file)
-    await rm(file, { force: true })
+    if (--lease.count > 0) return
+    leases.delete(dir)
+    await (
+      await lease.file
+    )?.()
   }
 }
 
 /** How many leases this process holds on the entry in `dir`. */
-export const leaseCount = (dir: string): number => counts.get(dir) ?? 0
+export const leaseCount = (dir: string): number => leases.get(dir)?.count ?? 0
 
 /** Whether any process (this one included) holds a live lease on `dir`; removes dead ones. */
 export async function hasLiveLease(dir: string): Promise<boolean> {

@@ -1,30 +1,17 @@
 /** MODEL_URI -> a verified model bundle on local disk (S3, HTTPS, local path, or the demo). */
-import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { S3Client } from '@aws-sdk/client-s3'
 import type { ModelBundle } from './bundle.js'
 import { ensureDemoBundle } from './demo/demo-bundle.js'
-import { hasCode, ModelLoaderError } from './errors.js'
-import { sha256File } from './file-hasher.js'
-import { acquireLock } from './file-lock.js'
+import { ModelLoaderError } from './errors.js'
+import type { ModelLoaderErrorCode } from './errors.js'
 import { httpsSource } from './https-source.js'
-import { leaseEntry } from './leases.js'
 import { loadLocal } from './local-source.js'
-import {
-  bundleFromEntry,
-  filesPresent,
-  listEntries,
-  modelFileOf,
-  safeName,
-  SOURCE_LOCK,
-  sourceDirFor,
-} from './manifest.js'
-import type { CacheEntry } from './manifest.js'
-import { parseModelUri, sourceIdentity } from './model-uri.js'
+import { parseModelUri } from './model-uri.js'
 import type { RemoteLocation } from './model-uri.js'
 import { partSettings } from './options.js'
 import type { LoadModelOptions } from './options.js'
-import { materializeRemote } from './remote-cache.js'
+import { loadOfflineCopy, materializeRemote } from './remote-cache.js'
 import { backoffMs, httpStatusOf } from './retry.js'
 import { s3Source } from './s3-source.js'
 
@@ -35,59 +22,20 @@ const defaultS3Client = (): S3Client =>
   (sharedClient ??= new S3Client({ requestHandler: { connectionTimeout: 10_000 } }))
 
 /** Not outages: no other attempt, and no offline fallback either (TIMEOUT has one). */
-const NOT_OUTAGES = ['INVALID_MODEL_URI', 'MODEL_NOT_FOUND', 'INVALID_MODEL'] as const
+const NOT_OUTAGES: readonly ModelLoaderErrorCode[] = [
+  'INVALID_MODEL_URI',
+  'MODEL_NOT_FOUND',
+  'INVALID_MODEL',
+]
 
 /** Errors another attempt cannot fix: bad URI, missing model, invalid file, 4xx (but 408/429). */
 const isFinal = (err: unknown): boolean => {
   if (err instanceof ModelLoaderError) {
     if (err.code === 'DOWNLOAD_FAILED' && err.cause !== undefined) return isFinal(err.cause)
-    return hasCode(err, ...NOT_OUTAGES, 'TIMEOUT')
+    return err.code === 'TIMEOUT' || NOT_OUTAGES.includes(err.code)
   }
   const status = httpStatusOf(err)
   return status !== undefined && status >= 400 && status < 500 && status !== 429 && status !== 408
-}
-
-/** Whether the entry's files have their sizes and its model its sha256 (re-read only when changed). */
-async function verified({ dir, manifest, sha256 }: CacheEntry): Promise<boolean> {
-  const model = path.join(dir, modelFileOf(manifest))
-  return (await filesPresent(dir, manifest)) && (await sha256File(model)) === sha256
-}
-
-/**
- * Offline start: the most recently used verified copy of `loc` in the cache (only the pinned S3 version, if any),
- * leased; undefined when there is none. Waits at most `lockWaitMs` for the source's lock.
- */
-export async function loadOfflineCopy(
-  cacheDir: string,
-  uri: string,
-  loc: RemoteLocation,
-  lockWaitMs = 30_000
-): Promise<ModelBundle | undefined> {
-  const identity = sourceIdentity(loc)
-  const sourceDir = sourceDirFor(cacheDir, identity)
-  const pinned = loc.kind === 's3-object' ? loc.versionId : undefined
-  const entries = (await listEntries(cacheDir, [sourceDir]))
-    .filter((e) => pinned === undefined || path.basename(e.dir) === safeName(pinned))
-    .sort((a, b) => b.lastUsedMs - a.lastUsedMs)
-  if (entries.length === 0) return undefined
-  const lock = await acquireLock(path.join(sourceDir, SOURCE_LOCK), {
-    signal: AbortSignal.timeout(lockWaitMs),
-  })
-  try {
-    for (const entry of entries) {
-      if (!entry.sha256 || !(await verified(entry))) continue
-      const details = {
-        uri,
-        name: identity.name,
-        downloadedBytes: 0,
-        origin: 'offline-cache' as const,
-      }
-      return bundleFromEntry(entry.dir, entry.manifest, details, await leaseEntry(entry.dir))
-    }
-    return undefined
-  } finally {
-    await lock.release()
-  }
 }
 
 /** Tries `once` up to `options.attempts` times, with backoff, unless the error is final. */
@@ -142,7 +90,7 @@ async function loadRemote(
     let error = err instanceof ModelLoaderError ? err : undefined
     error ??= new ModelLoaderError('DOWNLOAD_FAILED', failed, { cause: err })
     if (deadline.aborted) error = new ModelLoaderError('TIMEOUT', timedOut, { cause: err })
-    if (options.offlineFallback === false || hasCode(error, ...NOT_OUTAGES)) throw error
+    if (options.offlineFallback === false || NOT_OUTAGES.includes(error.code)) throw error
     const copy = await loadOfflineCopy(cacheDir, uri, loc)
     if (!copy) throw error
     const fields = { uri, version: copy.version, sha256: copy.sha256, reason: error.message }

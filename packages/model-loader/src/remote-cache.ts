@@ -9,17 +9,25 @@ import { expectedChecks, parseSha256Sums } from './checksums.js'
 import type { ExpectedDigest } from './checksums.js'
 import { downloadFile } from './download-file.js'
 import { ModelLoaderError } from './errors.js'
+import { sha256File } from './file-hasher.js'
 import { acquireLock } from './file-lock.js'
 import { leaseEntry } from './leases.js'
 import {
-  entryLayout,
-  SOURCE_LOCK,
   bundleFromEntry,
+  entryLayout,
+  filesPresent,
+  listEntries,
+  modelFileOf,
   readMatchingManifest,
+  safeName,
+  SOURCE_LOCK,
+  sourceDirFor,
   writeManifest,
 } from './manifest.js'
-import type { Manifest, ManifestFile } from './manifest.js'
-import type { LoaderLogger } from './progress.js'
+import type { CacheEntry, Manifest, ManifestFile } from './manifest.js'
+import { sourceIdentity } from './model-uri.js'
+import type { RemoteLocation } from './model-uri.js'
+import type { LoadModelOptions } from './options.js'
 import { rangeHeader } from './ranged-download.js'
 import type { ByteRange, PartSettings, RangeReader } from './ranged-download.js'
 
@@ -53,15 +61,13 @@ export interface RemoteSource {
   reader(file: RemoteFile): RangeReader
 }
 
-/** Settings of one load that the cache needs. */
-export interface CacheContext {
-  readonly cacheDir: string
-  readonly settings: PartSettings
-  readonly logger: LoaderLogger | undefined
+/** What the cache needs of one load: its options, deadline signal and download settings. */
+export type CacheContext = Pick<
+  LoadModelOptions,
+  'cacheDir' | 'logger' | 'maxCacheBytes' | 'sha256'
+> & {
   readonly signal: AbortSignal
-  readonly maxCacheBytes: number | undefined
-  /** Expected sha256 of model.onnx, from the caller. */
-  readonly sha256: string | undefined
+  readonly settings: PartSettings
 }
 
 /** Downloads every file (SHA256SUMS first: it verifies the others), then writes the manifest. */
@@ -84,28 +90,16 @@ async function downloadEntry(
     files[file.name] = await downloadFile(ctx, source, file, target, checks)
     if (isSums(file)) sums = parseSha256Sums(await readFile(target, 'utf8'))
   }
-  const { uri, name } = source
+  const completedAt = new Date().toISOString()
   const manifest = {
-    uri,
-    name,
+    uri: source.uri,
+    name: source.name,
     version: layout.version,
     files,
-    completedAt: new Date().toISOString(),
+    completedAt,
   }
   await writeManifest(layout.dir, manifest)
   return manifest
-}
-
-/** Records the use and applies the size cap; logs, never throws: the model is ready. */
-async function recordUse(ctx: CacheContext, dir: string): Promise<void> {
-  try {
-    for (const e of await recordUseAndEvict(ctx.cacheDir, dir, ctx.maxCacheBytes)) {
-      ctx.logger?.info({ dir: e.dir, bytes: e.bytes, uri: e.uri }, 'model cache: evicted')
-    }
-  } catch (err) {
-    const fields = { err, cacheDir: ctx.cacheDir }
-    ctx.logger?.warn(fields, 'model cache: recording the use or eviction failed')
-  }
 }
 
 /**
@@ -142,7 +136,7 @@ export async function materializeRemote(
   } finally {
     await lock.release()
   }
-  await recordUse(ctx, dir)
+  await recordUseAndEvict(ctx.cacheDir, dir, ctx.maxCacheBytes, ctx.logger)
   const downloadedBytes =
     origin === 'download' ? Object.values(manifest.files).reduce((sum, f) => sum + f.size, 0) : 0
   const details = { uri: source.uri, name: source.name, downloadedBytes, origin }
@@ -169,4 +163,47 @@ export function checkedBody(
     throw new ModelLoaderError('DOWNLOAD_FAILED', msg, { cause: new Error('range ignored') })
   }
   return body
+}
+
+/** Whether the entry's files have their sizes and its model its sha256 (re-read only when changed). */
+async function verified({ dir, manifest, sha256 }: CacheEntry): Promise<boolean> {
+  const model = path.join(dir, modelFileOf(manifest))
+  return (await filesPresent(dir, manifest)) && (await sha256File(model)) === sha256
+}
+
+/**
+ * Offline start: the most recently used verified copy of `loc` in the cache (only the pinned S3
+ * version, if any), leased; undefined when there is none. Waits `lockWaitMs` at most for the lock.
+ */
+export async function loadOfflineCopy(
+  cacheDir: string,
+  uri: string,
+  loc: RemoteLocation,
+  lockWaitMs = 30_000
+): Promise<ModelBundle | undefined> {
+  const identity = sourceIdentity(loc)
+  const sourceDir = sourceDirFor(cacheDir, identity)
+  const pinned = loc.kind === 's3-object' ? loc.versionId : undefined
+  const entries = (await listEntries(cacheDir, [sourceDir]))
+    .filter((e) => pinned === undefined || path.basename(e.dir) === safeName(pinned))
+    .sort((a, b) => b.lastUsedMs - a.lastUsedMs)
+  if (entries.length === 0) return undefined
+  const lock = await acquireLock(path.join(sourceDir, SOURCE_LOCK), {
+    signal: AbortSignal.timeout(lockWaitMs),
+  })
+  try {
+    for (const entry of entries) {
+      if (!entry.sha256 || !(await verified(entry))) continue
+      const details = {
+        uri,
+        name: identity.name,
+        downloadedBytes: 0,
+        origin: 'offline-cache' as const,
+      }
+      return bundleFromEntry(entry.dir, entry.manifest, details, await leaseEntry(entry.dir))
+    }
+    return undefined
+  } finally {
+    await lock.release()
+  }
 }
