@@ -1,6 +1,5 @@
 /** One remote file -> one verified file in the cache: temp file, fsync, verify, rename (see README, Cache). */
 import { mkdir, open, rename, rm } from 'node:fs/promises'
-import type { FileHandle } from 'node:fs/promises'
 import path from 'node:path'
 import { fsyncDir, tempPathFor } from './atomic-write.js'
 import { checkBundleFile } from './bundle-check.js'
@@ -8,80 +7,14 @@ import { digestsToCompute, verifyDigests } from './checksums.js'
 import type { ExpectedDigest } from './checksums.js'
 import { ModelLoaderError } from './errors.js'
 import { startFileHasher } from './file-hasher.js'
-import type { FileHasher } from './file-hasher.js'
 import type { ManifestFile } from './manifest.js'
 import { createProgress } from './progress.js'
 import { fetchParts } from './ranged-download.js'
+import type { PartHooks } from './ranged-download.js'
 import type { CacheContext, RemoteFile, RemoteSource } from './remote-cache.js'
 
 /** Written data is flushed every this many bytes, in the background (README, Download: durability). */
 const SYNC_EVERY = 32 * 1024 * 1024
-
-/** Fetches into the open temp file with background `fdatasync`s, fsyncs and closes it; returns its size. */
-async function fetchInto(
-  ctx: CacheContext,
-  source: RemoteSource,
-  file: RemoteFile,
-  fh: FileHandle,
-  hasher: FileHasher
-): Promise<number> {
-  let written = 0
-  let flushedAt = 0
-  let flushing: Promise<void> | undefined
-  let flushFailure: { err: unknown } | undefined // a failed flush may not fail again: report this one
-  const progress = createProgress(ctx.logger, { file: file.location }, file.size)
-  try {
-    const size = await fetchParts(
-      fh,
-      file.size,
-      source.reader(file),
-      source.ranged,
-      ctx.settings,
-      {
-        onWritten(n) {
-          progress.add(n)
-          written += n
-          if (flushing || flushFailure || written - flushedAt < SYNC_EVERY) return
-          flushedAt = written
-          flushing = fh
-            .datasync()
-            .catch((err: unknown) => {
-              flushFailure = { err }
-            })
-            .finally(() => (flushing = undefined))
-        },
-        onContiguous: (upTo) => {
-          hasher.advance(upTo)
-        },
-        onRetry(err, range, attempt, delayMs) {
-          const fields = {
-            file: file.location,
-            from: range.start,
-            attempt,
-            delayMs: Math.round(delayMs),
-          }
-          ctx.logger?.warn(
-            { ...fields, reason: (err as Error).message },
-            'model download interrupted: retrying'
-          )
-        },
-      },
-      ctx.signal
-    )
-    await flushing
-    if (flushFailure) throw flushFailure.err
-    await fh.sync() // on disk before it is verified and renamed
-    progress.done()
-    if (file.size !== undefined && size !== file.size) {
-      const msg = `${file.location}: got ${size} bytes, expected ${file.size}`
-      throw new ModelLoaderError('INTEGRITY_MISMATCH', msg)
-    }
-    return size
-  } finally {
-    await flushing
-    await fh.close()
-  }
-}
 
 /** Downloads, verifies and atomically places one file; throws INTEGRITY_MISMATCH on bad bytes. */
 export async function downloadFile(
@@ -95,8 +28,58 @@ export async function downloadFile(
   const temp = tempPathFor(target)
   const fh = await open(temp, 'w')
   const hasher = startFileHasher(temp, digestsToCompute(checks))
+  const progress = createProgress(ctx.logger, { file: file.location }, file.size)
+  let written = 0
+  let flushedAt = 0
+  let flushing: Promise<void> | undefined
+  let flushFailure: { err: unknown } | undefined // a failed flush may not fail again: report this one
+  const hooks: PartHooks = {
+    onWritten(n) {
+      progress.add(n)
+      written += n
+      if (flushing || flushFailure || written - flushedAt < SYNC_EVERY) return
+      flushedAt = written
+      flushing = fh
+        .datasync()
+        .catch((err: unknown) => {
+          flushFailure = { err }
+        })
+        .finally(() => (flushing = undefined))
+    },
+    onContiguous: (upTo) => {
+      hasher.advance(upTo)
+    },
+    onRetry(err, range, attempt, delayMs) {
+      const fields = {
+        file: file.location,
+        from: range.start,
+        attempt,
+        delayMs: Math.round(delayMs),
+      }
+      const reason = (err as Error).message
+      ctx.logger?.warn({ ...fields, reason }, 'model download interrupted: retrying')
+    },
+  }
   try {
-    const size = await fetchInto(ctx, source, file, fh, hasher)
+    const { settings, signal } = ctx
+    const size = await fetchParts(
+      fh,
+      file.size,
+      source.reader(file),
+      source.ranged,
+      settings,
+      hooks,
+      signal
+    )
+    await flushing
+    if (flushFailure) throw flushFailure.err
+    await fh.sync() // on disk before it is verified and renamed
+    await fh.close()
+    progress.done()
+    if (file.size !== undefined && size !== file.size) {
+      const msg = `${file.location}: got ${size} bytes, expected ${file.size}`
+      throw new ModelLoaderError('INTEGRITY_MISMATCH', msg)
+    }
     const digests = await hasher.finish(size)
     const verifiedBy = verifyDigests(file.location, digests, checks)
     await checkBundleFile(file.name, temp, file.location)
@@ -104,6 +87,8 @@ export async function downloadFile(
     await fsyncDir(path.dirname(target))
     return { version: file.version, size, sha256: digests.sha256 ?? '', verifiedBy }
   } catch (err) {
+    await flushing
+    await fh.close() // a no-op once closed
     await hasher.close()
     await rm(temp, { force: true })
     throw err
