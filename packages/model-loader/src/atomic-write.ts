@@ -4,16 +4,16 @@ import type { Dirent } from 'node:fs'
 import { mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 
-/** True for "no such file or directory". */
-export const isMissing = (err: unknown): boolean =>
-  (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT'
-
-/** The entries of `dir`, or none when it does not exist. */
-export const listDir = (dir: string): Promise<Dirent[]> =>
-  readdir(dir, { withFileTypes: true }).catch((err: unknown) => {
-    if (isMissing(err)) return []
+/** What `op` resolves to, or undefined when it fails with ENOENT (no such file or directory). */
+export const unlessMissing = <T>(op: Promise<T>): Promise<T | undefined> =>
+  op.catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw err
   })
+
+/** The entries of `dir`, or none when it does not exist. */
+export const listDir = async (dir: string): Promise<Dirent[]> =>
+  (await unlessMissing(readdir(dir, { withFileTypes: true }))) ?? []
 
 /** A temp file `.<name>.<pid>.<id>.tmp` next to `target`, so the final rename is atomic. */
 export const tempPathFor = (target: string): string =>
@@ -55,12 +55,6 @@ export const TRASH_PREFIX = '.trash-'
 /** Removes a directory so that nobody ever sees it half-deleted: rename aside, then delete. */
 export async function removeDirAtomically(dir: string): Promise<void> {
   const trash = path.join(path.dirname(dir), `${TRASH_PREFIX}${randomUUID()}`)
-  const moved = await rename(dir, trash).then(
-    () => true,
-    (err: unknown) => {
-      if (isMissing(err)) return false
-      throw err
-    }
-  )
-  if (moved) await rm(trash, { recursive: true, force: true })
+  if (await unlessMissing(rename(dir, trash).then(() => true)))
+    await rm(trash, { recursive: true, force: true })
 }

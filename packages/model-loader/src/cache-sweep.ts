@@ -1,4 +1,4 @@
-/** Cache upkeep under each source's lock: clean-up of interrupted loads, size cap (see README, Cache). */
+/** Cache upkeep under each source's lock: clean-up after interrupted loads, size cap (README). */
 import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { isTempName, listDir, removeDirAtomically, TRASH_PREFIX } from './atomic-write.js'

@@ -59,7 +59,7 @@ export function parseSha256Sums(text: string): Map<string, string> {
   return sums
 }
 
-/** What SHA256SUMS (`sums`) and the caller's expected `sha256` (of the model) say `name` hashes to. */
+/** What SHA256SUMS (`sums`) and the caller's `sha256` (for the model) say `name` must hash to. */
 export function expectedChecks(
   name: string,
   sums: ReadonlyMap<string, string>,

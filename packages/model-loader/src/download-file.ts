@@ -1,4 +1,4 @@
-/** One remote file -> one verified file in the cache: temp file, fsync, verify, rename (see README, Cache). */
+/** One remote file -> a verified file in the cache: temp file, fsync, verify, rename (README). */
 import { mkdir, open, rename, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { fsyncDir, tempPathFor } from './atomic-write.js'
@@ -13,7 +13,7 @@ import { fetchParts } from './ranged-download.js'
 import type { PartHooks } from './ranged-download.js'
 import type { CacheContext, RemoteFile, RemoteSource } from './remote-cache.js'
 
-/** Written data is flushed every this many bytes, in the background (README, Download: durability). */
+/** Written data is flushed every this many bytes in the background (README, Download). */
 const SYNC_EVERY = 32 * 1024 * 1024
 
 /** Downloads, verifies and atomically places one file; throws INTEGRITY_MISMATCH on bad bytes. */
@@ -32,10 +32,11 @@ export async function downloadFile(
   let written = 0
   let flushedAt = 0
   let flushing: Promise<void> | undefined
-  let flushFailure: { err: unknown } | undefined // a failed flush may not fail again: report this one
+  let flushFailure: { err: unknown } | undefined // a failed flush may not fail again: keep it
   const hooks: PartHooks = {
-    onWritten(n) {
+    onWritten(n, contiguous) {
       progress.add(n)
+      hasher.advance(contiguous)
       written += n
       if (flushing || flushFailure || written - flushedAt < SYNC_EVERY) return
       flushedAt = written
@@ -45,9 +46,6 @@ export async function downloadFile(
           flushFailure = { err }
         })
         .finally(() => (flushing = undefined))
-    },
-    onContiguous: (upTo) => {
-      hasher.advance(upTo)
     },
     onRetry(err, range, attempt, delayMs) {
       const fields = {

@@ -1,10 +1,10 @@
-/** Cross-process lock files (`open(…, 'wx')`) and lease files: holder files (see README, Cache). */
+/** Cross-process lock files (`open(…, 'wx')`) and lease files: holder files (README, Cache). */
 import { randomUUID } from 'node:crypto'
 import { link, mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { isMissing } from './atomic-write.js'
+import { unlessMissing } from './atomic-write.js'
 import { ModelLoaderError } from './errors.js'
 
 /** The identity in lock and lease files; `token` tells us from an earlier process with our pid. */
@@ -64,19 +64,16 @@ export interface HolderFile {
 
 /** Reads a lock or lease file; undefined when it is gone. */
 export async function readHolder(file: string): Promise<HolderFile | undefined> {
+  const [text, info] =
+    (await unlessMissing(Promise.all([readFile(file, 'utf8'), stat(file)]))) ?? []
+  if (!info) return undefined
+  let owner: Owner | undefined
   try {
-    const [text, info] = await Promise.all([readFile(file, 'utf8'), stat(file)])
-    let owner: Owner | undefined
-    try {
-      owner = JSON.parse(text) as Owner
-    } catch {
-      owner = undefined // created but not yet written: judged by age alone
-    }
-    return { owner, mtimeMs: info.mtimeMs }
-  } catch (err) {
-    if (isMissing(err)) return undefined
-    throw err
+    owner = JSON.parse(text ?? '') as Owner
+  } catch {
+    owner = undefined // created but not yet written: judged by age alone
   }
+  return { owner, mtimeMs: info.mtimeMs }
 }
 
 const pidAlive = (pid: number): boolean => {
@@ -115,23 +112,13 @@ export interface LockWaitOptions {
   readonly pollMs?: number
 }
 
-async function create(file: string): Promise<FileLock | undefined> {
-  const release = await holdFile(file, 'wx')
-  return release && { file, release }
-}
-
 /**
  * Removes a stale lock without removing a fresh one created meanwhile: move it aside, check it
  * is the stale one we judged, and put it back (with `link`, which never overwrites) if not.
  */
 async function breakStale(file: string, staleToken: string | undefined): Promise<void> {
   const aside = `${file}.stale-${randomUUID()}`
-  try {
-    await rename(file, aside)
-  } catch (err) {
-    if (isMissing(err)) return // someone else broke it
-    throw err
-  }
+  if (!(await unlessMissing(rename(file, aside).then(() => true)))) return // someone else broke it
   if ((await readHolder(aside))?.owner?.token !== staleToken) {
     await link(aside, file).catch((err: unknown) => {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
@@ -144,8 +131,8 @@ async function breakStale(file: string, staleToken: string | undefined): Promise
 export async function tryLock(file: string): Promise<FileLock | undefined> {
   await mkdir(path.dirname(file), { recursive: true })
   for (let i = 0; i < 3; i++) {
-    const lock = await create(file)
-    if (lock) return lock
+    const release = await holdFile(file, 'wx')
+    if (release) return { file, release }
     const holder = await readHolder(file)
     if (holder && isHolderAlive(file, holder)) return undefined
     if (holder) await breakStale(file, holder.owner?.token)

@@ -15,9 +15,8 @@ const versionOf = (res: Response): string | undefined =>
 
 /** An HTTP error status as a DOWNLOAD_FAILED (retried only for 5xx, 429 and 408). */
 function statusError(method: string, uri: string, status: number): ModelLoaderError {
-  const cause = Object.assign(new Error(`HTTP ${status}`), {
-    $metadata: { httpStatusCode: status },
-  })
+  const $metadata = { httpStatusCode: status } // what retry.ts reads, as on SDK errors
+  const cause = Object.assign(new Error(`HTTP ${status}`), { $metadata })
   return new ModelLoaderError('DOWNLOAD_FAILED', `${method} ${uri} answered ${status}`, { cause })
 }
 

@@ -4,7 +4,6 @@ import { S3Client } from '@aws-sdk/client-s3'
 import type { ModelBundle } from './bundle.js'
 import { ensureDemoBundle } from './demo/demo-bundle.js'
 import { ModelLoaderError } from './errors.js'
-import type { ModelLoaderErrorCode } from './errors.js'
 import { httpsSource } from './https-source.js'
 import { loadLocal } from './local-source.js'
 import { parseModelUri } from './model-uri.js'
@@ -17,53 +16,27 @@ import { s3Source } from './s3-source.js'
 
 let sharedClient: S3Client | undefined
 
-/** One client per process (credentials and connections reused across polls; idle sockets unref'd). */
+/** One S3 client per process: credentials and connections reused across polls (README, S3). */
 const defaultS3Client = (): S3Client =>
   (sharedClient ??= new S3Client({ requestHandler: { connectionTimeout: 10_000 } }))
 
 /** Not outages: no other attempt, and no offline fallback either (TIMEOUT has one). */
-const NOT_OUTAGES: readonly ModelLoaderErrorCode[] = [
-  'INVALID_MODEL_URI',
-  'MODEL_NOT_FOUND',
-  'INVALID_MODEL',
-]
+const NOT_OUTAGES = new Set<string>(['INVALID_MODEL_URI', 'MODEL_NOT_FOUND', 'INVALID_MODEL'])
 
 /** Errors another attempt cannot fix: bad URI, missing model, invalid file, 4xx (but 408/429). */
 const isFinal = (err: unknown): boolean => {
   if (err instanceof ModelLoaderError) {
     if (err.code === 'DOWNLOAD_FAILED' && err.cause !== undefined) return isFinal(err.cause)
-    return err.code === 'TIMEOUT' || NOT_OUTAGES.includes(err.code)
+    return err.code === 'TIMEOUT' || NOT_OUTAGES.has(err.code)
   }
   const status = httpStatusOf(err)
   return status !== undefined && status >= 400 && status < 500 && status !== 429 && status !== 408
 }
 
-/** Tries `once` up to `options.attempts` times, with backoff, unless the error is final. */
-async function withAttempts<T>(
-  options: LoadModelOptions,
-  signal: AbortSignal,
-  once: () => Promise<T>
-): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await once()
-    } catch (err) {
-      if (attempt >= (options.attempts ?? 3) || isFinal(err) || signal.aborted) throw err
-      const delayMs = backoffMs(attempt, { baseMs: options.retryBaseDelayMs ?? 200 })
-      const fields = { uri: options.uri, attempt, delayMs: Math.round(delayMs) }
-      options.logger?.warn(
-        { ...fields, reason: (err as Error).message },
-        'model load failed: retrying'
-      )
-      await sleep(delayMs, undefined, { signal })
-    }
-  }
-}
-
 /**
- * Lists the source and materialises it in the cache, within the deadline; when that fails with an
- * outage, the last verified cached copy (offline start). Throws TIMEOUT past the deadline, the
- * caller's reason if cancelled, else a ModelLoaderError.
+ * Lists the source and materialises it in the cache: `attempts` tries with backoff unless an error
+ * is final, within the deadline; after an outage, the last verified cached copy (offline start).
+ * Throws TIMEOUT past the deadline, the caller's reason if cancelled, else a ModelLoaderError.
  */
 async function loadRemote(
   options: LoadModelOptions,
@@ -76,13 +49,26 @@ async function loadRemote(
   const { cacheDir, logger, maxCacheBytes, sha256 } = options
   const ctx = { cacheDir, logger, maxCacheBytes, sha256, signal, settings: partSettings(options) }
   try {
-    return await withAttempts(options, signal, async () => {
-      const source =
-        loc.kind === 'https'
-          ? await httpsSource(loc.url, options.fetch ?? fetch, signal)
-          : await s3Source(options.s3Client ?? defaultS3Client(), loc, uri, signal)
-      return materializeRemote(ctx, source)
-    })
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const source =
+          loc.kind === 'https'
+            ? await httpsSource(loc.url, options.fetch ?? fetch, signal)
+            : await s3Source(options.s3Client ?? defaultS3Client(), loc, uri, signal)
+        return await materializeRemote(ctx, source)
+      } catch (err) {
+        if (attempt >= (options.attempts ?? 3) || isFinal(err) || signal.aborted) throw err
+        const delayMs = backoffMs(attempt, { baseMs: options.retryBaseDelayMs ?? 200 })
+        const fields = {
+          uri,
+          attempt,
+          delayMs: Math.round(delayMs),
+          reason: (err as Error).message,
+        }
+        logger?.warn(fields, 'model load failed: retrying')
+        await sleep(delayMs, undefined, { signal })
+      }
+    }
   } catch (err) {
     if (options.signal?.aborted) throw options.signal.reason
     const failed = `Could not load the model from ${uri}: ${(err as Error).message}`
@@ -90,7 +76,7 @@ async function loadRemote(
     let error = err instanceof ModelLoaderError ? err : undefined
     error ??= new ModelLoaderError('DOWNLOAD_FAILED', failed, { cause: err })
     if (deadline.aborted) error = new ModelLoaderError('TIMEOUT', timedOut, { cause: err })
-    if (options.offlineFallback === false || NOT_OUTAGES.includes(error.code)) throw error
+    if (options.offlineFallback === false || NOT_OUTAGES.has(error.code)) throw error
     const copy = await loadOfflineCopy(cacheDir, uri, loc)
     if (!copy) throw error
     const fields = { uri, version: copy.version, sha256: copy.sha256, reason: error.message }

@@ -47,9 +47,7 @@ export async function loadLocal(
   }
   const [labelsPath, configPath, preprocessorConfigPath, featuresPath] = paths
   const sumsFile = await inBundle(checksums)
-  const sums = sumsFile
-    ? parseSha256Sums(await readFile(sumsFile, 'utf8'))
-    : new Map<string, string>()
+  const sums = parseSha256Sums(sumsFile ? await readFile(sumsFile, 'utf8') : '')
   const digest = await sha256File(modelPath)
   return {
     modelPath,

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto'
 import { readFile, stat, utimes } from 'node:fs/promises'
 import path from 'node:path'
-import { isMissing, listDir, writeJsonAtomically } from './atomic-write.js'
+import { listDir, unlessMissing, writeJsonAtomically } from './atomic-write.js'
 import { BUNDLE_FILES, NESTED_BUNDLE_PATHS } from './bundle.js'
 import type { BundleOrigin, ModelBundle } from './bundle.js'
 import type { RemoteSource } from './remote-cache.js'
@@ -19,13 +19,13 @@ const sha = (text: string): string => createHash('sha256').update(text).digest('
 export const safeName = (text: string): string =>
   text.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80)
 
-/** `<cacheDir>/<kind>/<name>-<hash of cacheKey>`: one source's directory, known without asking it. */
+/** `<cacheDir>/<kind>/<name>-<hash of cacheKey>`: a source's directory, known without asking. */
 export const sourceDirFor = (
   cacheDir: string,
   { kind, name, cacheKey }: Pick<RemoteSource, 'kind' | 'name' | 'cacheKey'>
 ): string => path.join(cacheDir, kind, `${safeName(name)}-${sha(cacheKey).slice(0, 12)}`)
 
-/** Where a listed source goes: its directory and its version's (the one file's version, or a digest of all). */
+/** A listed source's directory and version's (the one file's version, or a digest of all). */
 export function entryLayout(
   cacheDir: string,
   source: RemoteSource
@@ -70,10 +70,7 @@ export const writeManifest = (dir: string, manifest: Manifest): Promise<void> =>
 /** Whether every file in `manifest` is present with its recorded size. */
 export async function filesPresent(dir: string, manifest: Manifest): Promise<boolean> {
   for (const [name, file] of Object.entries(manifest.files)) {
-    const info = await stat(path.join(dir, name)).catch((err: unknown) => {
-      if (isMissing(err)) return undefined
-      throw err
-    })
+    const info = await unlessMissing(stat(path.join(dir, name)))
     if (info?.size !== file.size) return false
   }
   return true

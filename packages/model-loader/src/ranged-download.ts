@@ -1,4 +1,4 @@
-/** Parallel ranged GETs into one file, each resumed, retried and cut when stalled (see README, Download). */
+/** Parallel ranged GETs into one file, resumed, retried and cut when stalled (README, Download). */
 import type { FileHandle } from 'node:fs/promises'
 import { Writable } from 'node:stream'
 import type { Readable } from 'node:stream'
@@ -38,14 +38,12 @@ export interface PartSettings {
 
 /** Callbacks for progress and logs. */
 export interface PartHooks {
-  /** `bytes` more are now in the file. */
-  onWritten(bytes: number): void
-  /** The first `upTo` bytes of the file are now written. */
-  onContiguous(upTo: number): void
+  /** `bytes` more are now in the file, whose first `contiguous` bytes are complete. */
+  onWritten(bytes: number, contiguous: number): void
   onRetry(err: unknown, range: ByteRange, attempt: number, delayMs: number): void
 }
 
-/** A byte range of the file (`end` undefined: unknown size, until the body ends) and how much is written. */
+/** Bytes [start, end) of the file (no `end`: unknown size, until the body ends); `done`: written */
 export interface Part {
   readonly start: number
   end: number | undefined
@@ -143,8 +141,7 @@ export async function fetchParts(
     return p.start + p.done
   }
   const onWritten = (n: number): void => {
-    hooks.onWritten(n)
-    hooks.onContiguous(contiguous())
+    hooks.onWritten(n, contiguous())
   }
 
   const streamOnce = async (part: Part): Promise<void> => {
@@ -164,7 +161,7 @@ export async function fetchParts(
     }
     if (part.end === undefined) {
       part.end = part.start + part.done // unknown size: the body's end is the file's end
-      hooks.onContiguous(contiguous())
+      onWritten(0)
     } else if (!isComplete(part)) {
       const msg = `body ended at byte ${part.start + part.done} of bytes ${from}-${part.end - 1}`
       throw new ModelLoaderError('DOWNLOAD_FAILED', msg)

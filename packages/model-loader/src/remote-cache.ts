@@ -165,7 +165,7 @@ export function checkedBody(
   return body
 }
 
-/** Whether the entry's files have their sizes and its model its sha256 (re-read only when changed). */
+/** Whether the entry's file sizes and model sha256 still match (hashed again only when changed). */
 async function verified({ dir, manifest, sha256 }: CacheEntry): Promise<boolean> {
   const model = path.join(dir, modelFileOf(manifest))
   return (await filesPresent(dir, manifest)) && (await sha256File(model)) === sha256

@@ -45,7 +45,7 @@ function field(number: number, payload: Uint8Array | string): Uint8Array {
 
 /** A graph output: a float tensor of shape [N, C] (both symbolic). */
 function floatMatrixOutput(name: string): Uint8Array {
-  // ValueInfoProto { name, type: TypeProto { tensor_type { elem_type, shape { dim { dim_param } } } } }
+  // ValueInfoProto { name, type { tensor_type { elem_type, shape { dim { dim_param } } } } }
   const shape = Buffer.concat(['N', 'C'].map((param) => field(1, field(2, param))))
   const elemType = protobuf.Writer.create()
     .uint32(1 << 3)
@@ -95,8 +95,6 @@ export function exposeZipMapInputs(model: Uint8Array): ZipMapRewrite {
     return floatMatrixOutput(input)
   })
   const newGraph = field(MODEL_GRAPH, Buffer.concat(graph))
-  return {
-    model: Buffer.concat(modelFields.map((f) => (f.number === MODEL_GRAPH ? newGraph : f.bytes))),
-    replaced,
-  }
+  const out = modelFields.map((f) => (f.number === MODEL_GRAPH ? newGraph : f.bytes))
+  return { model: Buffer.concat(out), replaced }
 }
