@@ -24,7 +24,7 @@ import {
   sourceDirFor,
   writeManifest,
 } from './manifest.js'
-import type { CacheEntry, Manifest, ManifestFile } from './manifest.js'
+import type { Manifest, ManifestFile } from './manifest.js'
 import { sourceIdentity } from './model-uri.js'
 import type { RemoteLocation } from './model-uri.js'
 import type { LoadModelOptions } from './options.js'
@@ -165,21 +165,14 @@ export function checkedBody(
   return body
 }
 
-/** Whether the entry's file sizes and model sha256 still match (hashed again only when changed). */
-async function verified({ dir, manifest, sha256 }: CacheEntry): Promise<boolean> {
-  const model = path.join(dir, modelFileOf(manifest))
-  return (await filesPresent(dir, manifest)) && (await sha256File(model)) === sha256
-}
-
 /**
- * Offline start: the most recently used verified copy of `loc` in the cache (only the pinned S3
- * version, if any), leased; undefined when there is none. Waits `lockWaitMs` at most for the lock.
+ * Offline start: the most recently used copy of `loc` in the cache (only the pinned S3 version, if
+ * any) whose file sizes and model sha256 still match, leased; waits 30 s at most for the lock.
  */
 export async function loadOfflineCopy(
   cacheDir: string,
   uri: string,
-  loc: RemoteLocation,
-  lockWaitMs = 30_000
+  loc: RemoteLocation
 ): Promise<ModelBundle | undefined> {
   const identity = sourceIdentity(loc)
   const sourceDir = sourceDirFor(cacheDir, identity)
@@ -188,19 +181,16 @@ export async function loadOfflineCopy(
     .filter((e) => pinned === undefined || path.basename(e.dir) === safeName(pinned))
     .sort((a, b) => b.lastUsedMs - a.lastUsedMs)
   if (entries.length === 0) return undefined
-  const lock = await acquireLock(path.join(sourceDir, SOURCE_LOCK), {
-    signal: AbortSignal.timeout(lockWaitMs),
-  })
+  const signal = AbortSignal.timeout(30_000)
+  const lock = await acquireLock(path.join(sourceDir, SOURCE_LOCK), { signal })
   try {
-    for (const entry of entries) {
-      if (!entry.sha256 || !(await verified(entry))) continue
-      const details = {
-        uri,
-        name: identity.name,
-        downloadedBytes: 0,
-        origin: 'offline-cache' as const,
-      }
-      return bundleFromEntry(entry.dir, entry.manifest, details, await leaseEntry(entry.dir))
+    for (const { dir, manifest, sha256 } of entries) {
+      if (!sha256 || !(await filesPresent(dir, manifest))) continue
+      // hashed again only when the file changed: polling while offline does not re-read it
+      if ((await sha256File(path.join(dir, modelFileOf(manifest)))) !== sha256) continue
+      const origin: BundleOrigin = 'offline-cache'
+      const details = { uri, name: identity.name, downloadedBytes: 0, origin }
+      return bundleFromEntry(dir, manifest, details, await leaseEntry(dir))
     }
     return undefined
   } finally {

@@ -23,18 +23,18 @@ interface S3File extends RemoteFile {
 const unquote = (etag: string | undefined): string => (etag ?? '').replaceAll('"', '')
 const bundleNames = new Set<string>(Object.values(BUNDLE_FILES))
 
+/** The digest an ETag gives: its MD5, when it is a single-part upload's. */
+const etagChecks = (etag: string | undefined): ExpectedDigest[] =>
+  [md5FromEtag(etag)].filter((c) => c !== undefined)
+
 /** HEAD of one object: its ETag, size and every digest S3 knows; MODEL_NOT_FOUND when missing. */
 async function headFile(client: S3Client, loc: S3Location, key: string, signal: AbortSignal) {
   const VersionId = loc.kind === 's3-object' ? loc.versionId : undefined
   const input = { Bucket: loc.bucket, Key: key, VersionId, ChecksumMode: 'ENABLED' as const }
   try {
     const head = await client.send(new HeadObjectCommand(input), { abortSignal: signal })
-    const checks = [md5FromEtag(head.ETag), ...fromS3Checksums(head)]
-    return {
-      etag: unquote(head.ETag),
-      size: head.ContentLength,
-      checks: checks.filter((c): c is ExpectedDigest => c !== undefined),
-    }
+    const checks = [...etagChecks(head.ETag), ...fromS3Checksums(head)]
+    return { etag: unquote(head.ETag), size: head.ContentLength, checks }
   } catch (err) {
     const missing = ['NotFound', 'NoSuchKey', 'NoSuchVersion'].includes((err as Error).name)
     if (!missing && httpStatusOf(err) !== 404) throw err
@@ -54,18 +54,9 @@ async function listDir(client: S3Client, loc: S3Prefix, dir: string, signal: Abo
     const input = { Bucket: loc.bucket, Prefix: dir, Delimiter: '/', ContinuationToken }
     const page = await client.send(new ListObjectsV2Command(input), { abortSignal: signal })
     for (const { Key: key = '', ETag, Size: size } of page.Contents ?? []) {
-      const etag = unquote(ETag)
-      const checks = [md5FromEtag(etag)].filter((c): c is ExpectedDigest => c !== undefined)
+      const [etag, location] = [unquote(ETag), `s3://${loc.bucket}/${key}`]
       const name = key.slice(loc.prefix.length)
-      files.push({
-        name,
-        key,
-        location: `s3://${loc.bucket}/${key}`,
-        etag,
-        version: etag,
-        size,
-        checks,
-      })
+      files.push({ name, key, location, etag, version: etag, size, checks: etagChecks(etag) })
     }
     for (const p of page.CommonPrefixes ?? []) folders.add((p.Prefix ?? '').slice(dir.length))
     ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined
