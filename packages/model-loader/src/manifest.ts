@@ -58,10 +58,9 @@ export interface Manifest {
 
 /** The manifest in `dir`, or undefined when absent or unreadable (the entry is incomplete). */
 export const readManifest = (dir: string): Promise<Manifest | undefined> =>
-  readFile(path.join(dir, MANIFEST), 'utf8').then(
-    (text) => JSON.parse(text) as Manifest,
-    () => undefined
-  )
+  readFile(path.join(dir, MANIFEST), 'utf8')
+    .then((text) => JSON.parse(text) as Manifest)
+    .catch(() => undefined) // absent or unreadable (half-written JSON included)
 
 /** Writes the manifest (atomically, last). */
 export const writeManifest = (dir: string, manifest: Manifest): Promise<void> =>
