@@ -19,7 +19,12 @@ export async function leaseEntry(dir: string): Promise<() => Promise<void>> {
   const lease = leases.get(dir) ?? { count: 0, file: holdFile(file) }
   leases.set(dir, lease)
   lease.count++
-  await lease.file
+  try {
+    await lease.file
+  } catch (err) {
+    if (--lease.count === 0) leases.delete(dir) // the next lease tries to write the file again
+    throw err
+  }
   let released = false
   return async () => {
     if (released) return
