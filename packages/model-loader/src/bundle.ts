@@ -1,11 +1,6 @@
 /** What a loaded model looks like on local disk, and the file names a bundle may hold. */
 
-/**
- * File names a bundle directory (or S3 prefix) may hold; anything else is ignored. `SHA256SUMS`
- * (the output of `sha256sum model.onnx labels.txt config.json`) makes the loader verify each file.
- * `preprocessor_config.json` comes with a Hugging Face / Optimum export (whose `config.json` is
- * the Transformers one, with `id2label`). `features.json` names a tabular model's input columns.
- */
+/** File names a bundle directory (or S3 prefix) may hold; anything else is ignored (see README). */
 export const BUNDLE_FILES = {
   model: 'model.onnx',
   labels: 'labels.txt',
@@ -15,31 +10,21 @@ export const BUNDLE_FILES = {
   checksums: 'SHA256SUMS',
 } as const
 
-/**
- * Places below a bundle directory or S3 prefix: the model of a Transformers.js layout (when there
- * is no top-level model.onnx), and the self-test folder (reference images and `expected.json`,
- * at most {@link MAX_SELF_TEST_FILES} files directly in it).
- */
+/** Below a bundle: a Transformers.js layout's model (without model.onnx), the self-test folder. */
 export const NESTED_BUNDLE_PATHS = {
   nestedModel: 'onnx/model.onnx',
   selfTest: 'selftest',
 } as const
 
+/** Whether a bundle file name is the model (`model.onnx`, or `onnx/model.onnx`). */
+export const isModelFile = (name: string): boolean =>
+  name === BUNDLE_FILES.model || name === NESTED_BUNDLE_PATHS.nestedModel
+
 /** The most files a bundle's `selftest/` may hold. */
 export const MAX_SELF_TEST_FILES = 64
 
-/** Where the files of a bundle came from on this load. */
-export type BundleOrigin =
-  /** Fetched over the network now. */
-  | 'download'
-  /** An unchanged version already in the cache (only the listing was fetched). */
-  | 'cache'
-  /** The source could not be reached: the last verified cached copy (a warning is logged). */
-  | 'offline-cache'
-  /** A local path, used in place. */
-  | 'local'
-  /** The generated demo model. */
-  | 'demo'
+/** Where a bundle's files came from on this load (see README: `origin`). */
+export type BundleOrigin = 'download' | 'cache' | 'offline-cache' | 'local' | 'demo'
 
 /** A model on local disk, ready to open, with the identity of what was loaded. */
 export interface ModelBundle {
@@ -57,10 +42,7 @@ export interface ModelBundle {
   readonly selfTestDir?: string | undefined
   /** A name derived from the URI (last path segment without `.onnx`). */
   readonly name: string
-  /**
-   * The source's version: S3 VersionId when pinned, else the S3 ETag (or a digest of the bundle's
-   * ETags), HTTP ETag or Last-Modified, or a content hash for local files.
-   */
+  /** The source's version: S3 VersionId or ETag (a bundle's: a digest), HTTP validator, hash. */
   readonly version: string
   /** sha256 of model.onnx, hex. */
   readonly sha256: string
@@ -72,9 +54,6 @@ export interface ModelBundle {
   readonly origin: BundleOrigin
   /** What verified model.onnx besides its size, e.g. `['S3 ETag (MD5)']` or `['SHA256SUMS']`. */
   readonly verifiedBy: readonly string[]
-  /**
-   * Every bundle from `loadModel` marks its cache entry in use: eviction and cleanup never touch
-   * it until `release()` is called (idempotent; a no-op for local and demo bundles).
-   */
+  /** Ends this bundle's lease on its cache entry (idempotent; see README, In use and eviction). */
   release(): Promise<void>
 }

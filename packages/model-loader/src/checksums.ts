@@ -1,4 +1,6 @@
 /** What a file's bytes must hash to, from wherever that is known: S3, an ETag, a SHA256SUMS file. */
+import type { HeadObjectCommandOutput } from '@aws-sdk/client-s3'
+import { BUNDLE_FILES, isModelFile } from './bundle.js'
 import { ModelLoaderError } from './errors.js'
 
 /** Digests the loader can compute (crc32 is S3's CRC32, big-endian). */
@@ -26,19 +28,12 @@ export function md5FromEtag(etag: string | undefined): ExpectedDigest | undefine
     : undefined
 }
 
-/** The checksum fields of a HeadObject answer (asked with `ChecksumMode: 'ENABLED'`). */
-export interface S3Checksums {
-  readonly ChecksumSHA256?: string | undefined
-  readonly ChecksumSHA1?: string | undefined
-  readonly ChecksumCRC32?: string | undefined
-  readonly ChecksumType?: string | undefined
-}
-
 /**
- * Full-object S3 checksums (base64) as expected digests. Composite ones (multipart, `-N`) describe
- * the parts, not the file, and are skipped, as are CRC32C and CRC64NVME (not computed here).
+ * Full-object S3 checksums (base64) of a HeadObject asked with `ChecksumMode: 'ENABLED'`. Composite
+ * ones (multipart, `-N`) describe the parts, not the file, and are skipped, as are CRC32C and
+ * CRC64NVME (not computed here).
  */
-export function fromS3Checksums(head: S3Checksums): ExpectedDigest[] {
+export function fromS3Checksums(head: Partial<HeadObjectCommandOutput>): ExpectedDigest[] {
   if (head.ChecksumType === 'COMPOSITE') return []
   const fields: [DigestAlgorithm, string | undefined][] = [
     ['sha256', head.ChecksumSHA256],
@@ -62,6 +57,21 @@ export function parseSha256Sums(text: string): Map<string, string> {
     if (m?.[1] && m[2]) sums.set(m[2], m[1].toLowerCase())
   }
   return sums
+}
+
+/** What SHA256SUMS (`sums`) and the caller's `sha256` (for the model) say `name` must hash to. */
+export function expectedChecks(
+  name: string,
+  sums: ReadonlyMap<string, string>,
+  sha256: string | undefined
+): ExpectedDigest[] {
+  const listed = sums.get(name)
+  const checks: ExpectedDigest[] = []
+  if (listed) checks.push({ algorithm: 'sha256', hex: listed, source: BUNDLE_FILES.checksums })
+  if (sha256 && isModelFile(name)) {
+    checks.push({ algorithm: 'sha256', hex: sha256.toLowerCase(), source: 'the expected sha256' })
+  }
+  return checks
 }
 
 /**

@@ -25,8 +25,3 @@ export class ModelLoaderError extends Error {
     this.code = code
   }
 }
-
-/** True when `err` is a ModelLoaderError with one of `codes`. */
-export function hasCode(err: unknown, ...codes: readonly ModelLoaderErrorCode[]): boolean {
-  return err instanceof ModelLoaderError && codes.includes(err.code)
-}

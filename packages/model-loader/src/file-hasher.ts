@@ -1,35 +1,22 @@
-/**
- * Hashes a file while it is still being downloaded, in order, on the main thread: the file's
- * complete prefix is read back from the page cache in 1 MiB steps as it grows (parallel GETs
- * write out of order; hashing bytes from memory would only cover the first part's).
- */
+/** Hashes a file while it downloads, reading its complete prefix back (see README, Integrity). */
 import { createHash } from 'node:crypto'
-import type { Hash } from 'node:crypto'
-import { open } from 'node:fs/promises'
-import type { FileHandle } from 'node:fs/promises'
+import { open, stat } from 'node:fs/promises'
 import { crc32 } from 'node:zlib'
 import type { DigestAlgorithm, Digests } from './checksums.js'
 
-/** Feeds bytes, in order, to every wanted digest. */
-export class Digester {
-  readonly #hashes: [DigestAlgorithm, Hash][]
-  readonly #crc: boolean
-  #crcValue = 0
+/** What bytes are fed to: a node:crypto Hash, or S3's CRC32 (big-endian hex). */
+interface Digest {
+  update(data: Uint8Array): unknown
+  digest(encoding: 'hex'): string
+}
 
-  constructor(algorithms: readonly DigestAlgorithm[]) {
-    this.#hashes = algorithms.filter((a) => a !== 'crc32').map((a) => [a, createHash(a)])
-    this.#crc = algorithms.includes('crc32')
-  }
-
-  update(data: Uint8Array): void {
-    for (const [, h] of this.#hashes) h.update(data)
-    if (this.#crc) this.#crcValue = crc32(data, this.#crcValue)
-  }
-
-  digests(): Digests {
-    const out: Digests = Object.fromEntries(this.#hashes.map(([a, h]) => [a, h.digest('hex')]))
-    if (this.#crc) out.crc32 = (this.#crcValue >>> 0).toString(16).padStart(8, '0')
-    return out
+function crc32Digest(): Digest {
+  let value = 0
+  return {
+    update(data) {
+      value = crc32(data, value)
+    },
+    digest: () => (value >>> 0).toString(16).padStart(8, '0'),
   }
 }
 
@@ -46,8 +33,8 @@ const STEP = 1024 * 1024
 
 /** A hasher for `file` (which must exist): call `advance` as its prefix completes, then `finish`. */
 export function startFileHasher(file: string, algorithms: readonly DigestAlgorithm[]): FileHasher {
-  const digester = new Digester(algorithms)
-  const handle: Promise<FileHandle> = open(file, 'r')
+  const digests = algorithms.map((a) => [a, a === 'crc32' ? crc32Digest() : createHash(a)] as const)
+  const handle = open(file, 'r')
   handle.catch(() => undefined) // observed by the read chain
   const buf = Buffer.allocUnsafe(STEP)
   let pos = 0 // bytes hashed
@@ -61,7 +48,7 @@ export function startFileHasher(file: string, algorithms: readonly DigestAlgorit
       while (pos < upTo && !closed) {
         const { bytesRead } = await fh.read(buf, 0, Math.min(STEP, upTo - pos), pos)
         if (bytesRead === 0) throw new Error(`unexpected end of ${file} at byte ${pos}`)
-        digester.update(buf.subarray(0, bytesRead))
+        for (const [, d] of digests) d.update(buf.subarray(0, bytesRead))
         pos += bytesRead
       }
     })
@@ -80,11 +67,24 @@ export function startFileHasher(file: string, algorithms: readonly DigestAlgorit
     async finish(size) {
       try {
         await readUpTo(size)
-        return digester.digests()
+        return Object.fromEntries(digests.map(([a, d]) => [a, d.digest('hex')]))
       } finally {
         await close()
       }
     },
     close,
   }
+}
+
+const known = new Map<string, { key: string; sha256: string }>()
+
+/** A file's sha256, remembered while its size and mtime stay (polls of an unchanged file). */
+export async function sha256File(file: string): Promise<string> {
+  const { size, mtimeMs } = await stat(file)
+  const key = `${size}:${mtimeMs}`
+  if (known.get(file)?.key !== key) {
+    const { sha256 = '' } = await startFileHasher(file, ['sha256']).finish(size)
+    known.set(file, { key, sha256 })
+  }
+  return known.get(file)?.sha256 ?? ''
 }

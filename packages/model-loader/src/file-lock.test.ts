@@ -3,8 +3,7 @@ import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os'
 import path from 'node:path'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { acquireLock, tryLock } from './file-lock.js'
-import { SELF } from './owner.js'
+import { acquireLock, SELF, tryLock } from './file-lock.js'
 
 let dir: string
 let file: string

@@ -3,128 +3,84 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { S3Client } from '@aws-sdk/client-s3'
 import type { ModelBundle } from './bundle.js'
 import { ensureDemoBundle } from './demo/demo-bundle.js'
-import { hasCode, ModelLoaderError } from './errors.js'
-import { httpsIdentity, httpsSource } from './https-source.js'
+import { ModelLoaderError } from './errors.js'
+import { httpsSource } from './https-source.js'
 import { loadLocal } from './local-source.js'
 import { parseModelUri } from './model-uri.js'
-import type { ModelLocation } from './model-uri.js'
-import { loadOfflineCopy } from './offline.js'
-import type { OfflineSource } from './offline.js'
+import type { RemoteLocation } from './model-uri.js'
 import { partSettings } from './options.js'
 import type { LoadModelOptions } from './options.js'
-import { materializeRemote } from './remote-cache.js'
+import { loadOfflineCopy, materializeRemote } from './remote-cache.js'
 import { backoffMs, httpStatusOf } from './retry.js'
-import { s3Identity, s3Source } from './s3-source.js'
-
-type RemoteLocation = Exclude<ModelLocation, { kind: 'local' }>
+import { s3Source } from './s3-source.js'
 
 let sharedClient: S3Client | undefined
 
-/**
- * One client per process for every load without `s3Client`: a poll every few seconds reuses its
- * credentials (the ECS task role) and connections. Idle keep-alive sockets do not hold the
- * process open (Node's agent unrefs them).
- */
+/** One S3 client per process: credentials and connections reused across polls (README, S3). */
 const defaultS3Client = (): S3Client =>
   (sharedClient ??= new S3Client({ requestHandler: { connectionTimeout: 10_000 } }))
 
 /** Not outages: no other attempt, and no offline fallback either (TIMEOUT has one). */
-const NOT_OUTAGES = ['INVALID_MODEL_URI', 'MODEL_NOT_FOUND', 'INVALID_MODEL'] as const
+const NOT_OUTAGES = new Set<string>(['INVALID_MODEL_URI', 'MODEL_NOT_FOUND', 'INVALID_MODEL'])
 
 /** Errors another attempt cannot fix: bad URI, missing model, invalid file, 4xx (but 408/429). */
 const isFinal = (err: unknown): boolean => {
   if (err instanceof ModelLoaderError) {
     if (err.code === 'DOWNLOAD_FAILED' && err.cause !== undefined) return isFinal(err.cause)
-    return hasCode(err, ...NOT_OUTAGES, 'TIMEOUT')
+    return err.code === 'TIMEOUT' || NOT_OUTAGES.has(err.code)
   }
   const status = httpStatusOf(err)
   return status !== undefined && status >= 400 && status < 500 && status !== 429 && status !== 408
 }
 
-async function loadRemoteOnce(
-  options: LoadModelOptions,
-  loc: RemoteLocation,
-  uri: string,
-  signal: AbortSignal
-): Promise<ModelBundle> {
-  const ctx = {
-    cacheDir: options.cacheDir,
-    settings: partSettings(options),
-    logger: options.logger,
-    signal,
-    maxCacheBytes: options.maxCacheBytes,
-    sha256: options.sha256,
-  }
-  if (loc.kind === 'https') {
-    return materializeRemote(ctx, await httpsSource(loc.url, options.fetch ?? fetch, signal))
-  }
-  const client = options.s3Client ?? defaultS3Client()
-  return materializeRemote(ctx, await s3Source(client, loc, uri, signal))
-}
-
-async function withAttempts(
-  options: LoadModelOptions,
-  signal: AbortSignal,
-  once: () => Promise<ModelBundle>
-): Promise<ModelBundle> {
-  const attempts = Math.max(options.attempts ?? 3, 1)
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await once()
-    } catch (err) {
-      if (attempt >= attempts || isFinal(err) || signal.aborted) throw err
-      const delayMs = backoffMs(attempt, { baseMs: options.retryBaseDelayMs ?? 200 })
-      const reason = (err as Error).message
-      options.logger?.warn(
-        { uri: options.uri, attempt, delayMs: Math.round(delayMs), reason },
-        'model load failed: retrying'
-      )
-      await sleep(delayMs, undefined, { signal })
-    }
-  }
-}
-
-/** The error to throw: TIMEOUT past the deadline, the caller's reason if cancelled, else a ModelLoaderError. */
-function finalError(
-  err: unknown,
-  uri: string,
-  deadline: AbortSignal,
-  options: LoadModelOptions
-): unknown {
-  if (options.signal?.aborted) return options.signal.reason
-  if (deadline.aborted) {
-    const msg = `Loading the model from ${uri} did not finish within ${options.timeoutMs ?? 600_000} ms`
-    return new ModelLoaderError('TIMEOUT', msg, { cause: err })
-  }
-  if (err instanceof ModelLoaderError) return err
-  const msg = `Could not load the model from ${uri}: ${(err as Error).message}`
-  return new ModelLoaderError('DOWNLOAD_FAILED', msg, { cause: err })
-}
-
-function offlineSource(loc: RemoteLocation, uri: string): OfflineSource {
-  if (loc.kind === 'https') return { uri, kind: 'https', ...httpsIdentity(loc.url) }
-  const version = loc.kind === 's3-object' ? loc.versionId : undefined
-  return { uri, kind: 's3', ...s3Identity(loc), version }
-}
-
+/**
+ * Lists the source and materialises it in the cache: `attempts` tries with backoff unless an error
+ * is final, within the deadline; after an outage, the last verified cached copy (offline start).
+ * Throws TIMEOUT past the deadline, the caller's reason if cancelled, else a ModelLoaderError.
+ */
 async function loadRemote(
   options: LoadModelOptions,
-  location: RemoteLocation,
+  loc: RemoteLocation,
   uri: string
 ): Promise<ModelBundle> {
-  const deadline = AbortSignal.timeout(options.timeoutMs ?? 600_000)
+  const timeoutMs = options.timeoutMs ?? 600_000
+  const deadline = AbortSignal.timeout(timeoutMs)
   const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline
+  const { cacheDir, logger, maxCacheBytes, sha256 } = options
+  const ctx = { cacheDir, logger, maxCacheBytes, sha256, signal, settings: partSettings(options) }
   try {
-    return await withAttempts(options, signal, () => loadRemoteOnce(options, location, uri, signal))
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const source =
+          loc.kind === 'https'
+            ? await httpsSource(loc.url, options.fetch ?? fetch, signal)
+            : await s3Source(options.s3Client ?? defaultS3Client(), loc, uri, signal)
+        return await materializeRemote(ctx, source)
+      } catch (err) {
+        if (attempt >= (options.attempts ?? 3) || isFinal(err) || signal.aborted) throw err
+        const delayMs = backoffMs(attempt, { baseMs: options.retryBaseDelayMs ?? 200 })
+        const fields = {
+          uri,
+          attempt,
+          delayMs: Math.round(delayMs),
+          reason: (err as Error).message,
+        }
+        logger?.warn(fields, 'model load failed: retrying')
+        await sleep(delayMs, undefined, { signal })
+      }
+    }
   } catch (err) {
-    const error = finalError(err, uri, deadline, options)
-    const fallback = options.offlineFallback !== false && !options.signal?.aborted
-    if (!fallback || hasCode(error, ...NOT_OUTAGES)) throw error
-    const copy = await loadOfflineCopy(options.cacheDir, offlineSource(location, uri))
+    if (options.signal?.aborted) throw options.signal.reason
+    const failed = `Could not load the model from ${uri}: ${(err as Error).message}`
+    const timedOut = `Loading the model from ${uri} did not finish within ${timeoutMs} ms`
+    let error = err instanceof ModelLoaderError ? err : undefined
+    error ??= new ModelLoaderError('DOWNLOAD_FAILED', failed, { cause: err })
+    if (deadline.aborted) error = new ModelLoaderError('TIMEOUT', timedOut, { cause: err })
+    if (options.offlineFallback === false || NOT_OUTAGES.has(error.code)) throw error
+    const copy = await loadOfflineCopy(cacheDir, uri, loc)
     if (!copy) throw error
-    const fields = { uri, version: copy.version, sha256: copy.sha256 }
-    const msg = 'model source unreachable: starting from the last verified cached copy'
-    options.logger?.warn({ ...fields, reason: (error as Error).message }, msg)
+    const fields = { uri, version: copy.version, sha256: copy.sha256, reason: error.message }
+    logger?.warn(fields, 'model source unreachable: starting from the last verified cached copy')
     return copy
   }
 }
@@ -133,8 +89,8 @@ async function loadRemote(
 export const DEMO_MODEL_URI = 'demo:resnet50'
 
 /**
- * Loads the model bundle named by `options.uri` (unset or {@link DEMO_MODEL_URI}: the demo) into the cache and returns where it is. A cached
- * copy whose source version is unchanged is reused after a HEAD or List only. Call
+ * Loads the bundle named by `options.uri` (unset or {@link DEMO_MODEL_URI}: the demo) into the
+ * cache and returns where it is; an unchanged cached version costs one HEAD or List. Call
  * `bundle.release()` when the bundle is no longer in use.
  * @example const bundle = await loadModel({ uri: 's3://models/resnet50/', cacheDir: '/tmp/models' })
  */

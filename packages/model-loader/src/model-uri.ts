@@ -17,15 +17,37 @@ export type ModelLocation =
   | { readonly kind: 'https'; readonly url: URL }
   | { readonly kind: 'local'; readonly path: string }
 
+/** A location that is fetched into the cache. */
+export type RemoteLocation = Exclude<ModelLocation, { kind: 'local' }>
+
+/** A remote location's cache identity (`cacheKey`: the URI without version pin) and its name. */
+export function sourceIdentity(loc: RemoteLocation): {
+  kind: 's3' | 'https'
+  cacheKey: string
+  name: string
+} {
+  const lastSegment = (p: string, fallback: string): string =>
+    (p.split('/').pop() ?? '').replace(/\.onnx$/, '') || fallback
+  if (loc.kind === 'https') {
+    const { url } = loc
+    return {
+      kind: 'https',
+      cacheKey: url.toString(),
+      name: lastSegment(url.pathname, url.hostname),
+    }
+  }
+  const key = loc.kind === 's3-object' ? loc.key : loc.prefix
+  const name = lastSegment(key.replace(/\/$/, ''), loc.bucket)
+  return { kind: 's3', cacheKey: `s3://${loc.bucket}/${key}`, name }
+}
+
 const invalid = (uri: string, why: string): ModelLoaderError =>
   new ModelLoaderError('INVALID_MODEL_URI', `Invalid model URI "${uri}": ${why}`)
 
 function parseS3(uri: string): ModelLocation {
   const pinned = /\?versionId=([^&=]+)$/.exec(uri)
   const rest = uri.slice('s3://'.length, pinned ? pinned.index : undefined)
-  const slash = rest.indexOf('/')
-  const bucket = slash === -1 ? rest : rest.slice(0, slash)
-  const key = slash === -1 ? '' : rest.slice(slash + 1)
+  const [, bucket = '', key = ''] = /^([^/]*)\/?(.*)$/s.exec(rest) ?? []
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
     throw invalid(uri, `"${bucket}" is not a valid S3 bucket name`)
   }
@@ -33,10 +55,8 @@ function parseS3(uri: string): ModelLocation {
     if (pinned) throw invalid(uri, 'versionId pins one object, not a bundle prefix')
     return { kind: 's3-prefix', bucket, prefix: key }
   }
-  const versionId = pinned?.[1] === undefined ? undefined : decodeURIComponent(pinned[1])
-  return versionId === undefined
-    ? { kind: 's3-object', bucket, key }
-    : { kind: 's3-object', bucket, key, versionId }
+  if (!pinned?.[1]) return { kind: 's3-object', bucket, key }
+  return { kind: 's3-object', bucket, key, versionId: decodeURIComponent(pinned[1]) }
 }
 
 /**

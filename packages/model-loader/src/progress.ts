@@ -6,7 +6,7 @@ export interface LoaderLogger {
   warn(obj: Record<string, unknown>, msg: string): void
 }
 
-/** Counts downloaded bytes and logs progress no more than once per `intervalMs`. */
+/** Counts downloaded bytes and logs progress no more than once a second. */
 export interface Progress {
   add(bytes: number): void
   /** Logs the final line (always). */
@@ -20,8 +20,7 @@ export function createProgress(
   logger: LoaderLogger | undefined,
   fields: Record<string, unknown>,
   totalBytes: number | undefined,
-  now: () => number = () => performance.now(),
-  intervalMs = 1000
+  now: () => number = () => performance.now()
 ): Progress {
   const started = now()
   let bytes = 0
@@ -38,7 +37,7 @@ export function createProgress(
       bytes += n
       if (!logger) return
       const t = now()
-      if (t - lastLog < intervalMs) return
+      if (t - lastLog < 1000) return
       lastLog = t
       logger.info(line(t), 'model download progress')
     },

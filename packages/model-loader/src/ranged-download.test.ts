@@ -17,7 +17,6 @@ const SETTINGS: PartSettings = {
 }
 const noHooks = {
   onWritten: () => undefined,
-  onContiguous: () => undefined,
   onRetry: () => undefined,
 }
 let dir: string

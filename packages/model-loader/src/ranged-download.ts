@@ -1,15 +1,10 @@
-/**
- * Fetches a remote file into an open temp file in parts of `partSize` bytes, `concurrency` ranged
- * GETs at once (what `aws s3 cp` and s5cmd do: one S3 connection is slower than a task's network).
- * Every GET is resumed from its last written byte after a dropped connection or short body,
- * retried with backoff on transient errors, and aborted when it stalls.
- */
+/** Parallel ranged GETs into one file, resumed, retried and cut when stalled (README, Download). */
 import type { FileHandle } from 'node:fs/promises'
+import { Writable } from 'node:stream'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ModelLoaderError } from './errors.js'
-import { partWriter } from './part-writer.js'
 import { backoffMs, isTransient } from './retry.js'
 import type { BackoffOptions } from './retry.js'
 
@@ -18,6 +13,10 @@ export interface ByteRange {
   readonly start: number
   readonly end?: number | undefined
 }
+
+/** The HTTP `Range` header value for a byte range (inclusive end, as RFC 9110 says). */
+export const rangeHeader = (range: ByteRange): string =>
+  `bytes=${range.start}-${range.end === undefined ? '' : range.end - 1}`
 
 /** Opens the whole file (no range) or a range of it; the body must be exactly that range. */
 export type RangeReader = (
@@ -39,27 +38,21 @@ export interface PartSettings {
 
 /** Callbacks for progress and logs. */
 export interface PartHooks {
-  /** `bytes` more are now in the file. */
-  onWritten(bytes: number): void
-  /** The first `upTo` bytes of the file are now written. */
-  onContiguous(upTo: number): void
+  /** `bytes` more are now in the file, whose first `contiguous` bytes are complete. */
+  onWritten(bytes: number, contiguous: number): void
   onRetry(err: unknown, range: ByteRange, attempt: number, delayMs: number): void
 }
 
-/** A byte range of the file and how much of it is written. */
+/** Bytes [start, end) of the file (no `end`: unknown size, until the body ends); `done`: written */
 export interface Part {
   readonly start: number
-  /** Undefined: unknown size, set once the body has ended. */
   end: number | undefined
   done: number
 }
 
 /**
- * The parts of a file: one when it is not ranged or fits in one part, else parts of `partSize`;
- * when they fill more than one wave of `concurrency` GETs and the last wave would be partial,
- * as many equal parts as full waves need, so that the last wave keeps every connection busy
- * (16 MiB parts of 500 MB on 10 connections left 2 GETs alone at the end: at most 0.82 of the
- * link's cap on the shaped network).
+ * The parts of a file: one when it is not ranged or fits in one part, else parts of `partSize`,
+ * or as many equal parts as full waves of `concurrency` GETs need (README, Download: equal parts).
  */
 export function planParts(
   size: number | undefined,
@@ -79,12 +72,50 @@ export function planParts(
 
 const isComplete = (p: Part): boolean => p.end !== undefined && p.start + p.done >= p.end
 
-/** How far the file is complete from its start: no part before `parts[first]` is incomplete. */
-function contiguous(parts: Part[], from: { first: number }): number {
-  let p = parts[from.first]
-  while (p && isComplete(p)) p = parts[++from.first]
-  const last = parts.at(-1)!
-  return p ? p.start + p.done : last.start + last.done
+/** Writes `buffers` at `position`, continuing after a short write (rare on regular files). */
+async function writeAllAt(fh: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+  for (let rest = buffers, pos = position; rest.length > 0;) {
+    const { bytesWritten } = await fh.writev(rest, pos)
+    pos += bytesWritten
+    let skip = bytesWritten
+    while (rest.length > 0 && skip >= rest[0]!.length) skip -= rest.shift()!.length
+    if (skip > 0) rest = [rest[0]!.subarray(skip), ...rest.slice(1)]
+  }
+}
+
+/**
+ * A Writable that writes a part's body at its offset with positional `writev`s (the stream
+ * buffers up to 512 KiB while one is in flight), and a promise that settles with that write.
+ * Bytes count only once in the file, so a retry resumes right after them; bytes past `part.end`
+ * (a server ignoring Range) are refused.
+ */
+function partWriter(
+  fh: FileHandle,
+  part: Part,
+  stallTimer: NodeJS.Timeout,
+  onWritten: (bytes: number) => void
+): { writable: Writable; settled: () => Promise<unknown> } {
+  let inFlight: Promise<unknown> = Promise.resolve()
+  const writable = new Writable({
+    highWaterMark: 512 * 1024,
+    writev(chunks, callback) {
+      const buffers = chunks.map((c) => c.chunk as Buffer)
+      const bytes = buffers.reduce((sum, b) => sum + b.length, 0)
+      stallTimer.refresh() // bytes arrived: the connection is alive
+      if (part.start + part.done + bytes > (part.end ?? Infinity)) {
+        callback(new Error(`the server sent more than the ${part.end} bytes asked for`))
+        return
+      }
+      const write = writeAllAt(fh, buffers, part.start + part.done).then(() => {
+        part.done += bytes
+        onWritten(bytes)
+      })
+      inFlight = write.then(() => {
+        callback()
+      }, callback)
+    },
+  })
+  return { writable, settled: () => inFlight }
 }
 
 /**
@@ -103,34 +134,34 @@ export async function fetchParts(
   const parts = planParts(size, ranged, settings)
   const stop = new AbortController()
   const signal = AbortSignal.any([outer, stop.signal])
-  const first = { first: 0 }
+  let first = 0 // no part before this one is incomplete
+  const contiguous = (): number => {
+    while (parts[first] && isComplete(parts[first]!)) first++
+    const p = parts[first] ?? parts.at(-1)!
+    return p.start + p.done
+  }
+  const onWritten = (n: number): void => {
+    hooks.onWritten(n, contiguous())
+  }
 
   const streamOnce = async (part: Part): Promise<void> => {
     const from = part.start + part.done
-    const whole = parts.length === 1 && from === 0
-    const range = whole ? undefined : { start: from, end: part.end }
+    const range = parts.length === 1 && from === 0 ? undefined : { start: from, end: part.end }
     const stall = new AbortController()
     const both = AbortSignal.any([signal, stall.signal])
     const timer = setTimeout(() => {
       stall.abort(new Error(`no data for ${settings.stallTimeoutMs} ms (stalled connection)`))
     }, settings.stallTimeoutMs)
-    const writer = partWriter(fh, from, part.end, {
-      onReceived: () => timer.refresh(),
-      onWritten: (n) => {
-        part.done += n
-        hooks.onWritten(n)
-        hooks.onContiguous(contiguous(parts, first))
-      },
-    })
+    const writer = partWriter(fh, part, timer, onWritten)
     try {
       await pipeline(await read(range, both), writer.writable, { signal: both })
     } finally {
       clearTimeout(timer)
-      await writer.settled()
+      await writer.settled() // a write in flight lands before a retry resumes after it
     }
     if (part.end === undefined) {
       part.end = part.start + part.done // unknown size: the body's end is the file's end
-      hooks.onContiguous(contiguous(parts, first))
+      onWritten(0)
     } else if (!isComplete(part)) {
       const msg = `body ended at byte ${part.start + part.done} of bytes ${from}-${part.end - 1}`
       throw new ModelLoaderError('DOWNLOAD_FAILED', msg)
@@ -159,19 +190,17 @@ export async function fetchParts(
   }
 
   let next = 0
-  let failure: { err: unknown } | undefined
   const worker = async (): Promise<void> => {
     while (next < parts.length && !signal.aborted) await fetchPart(parts[next++]!)
   }
-  const streams = Math.max(1, Math.min(settings.concurrency, parts.length))
-  await Promise.all(
-    Array.from({ length: streams }, () =>
-      worker().catch((err: unknown) => {
-        failure ??= { err }
-        stop.abort(err)
-      })
-    )
+  let failure: { err: unknown } | undefined
+  const workers = Array.from({ length: Math.min(settings.concurrency, parts.length) }, () =>
+    worker().catch((err: unknown) => {
+      failure ??= { err } // the first failure, not the other GETs' aborts
+      stop.abort(err)
+    })
   )
+  await Promise.all(workers)
   if (failure) throw failure.err
   signal.throwIfAborted()
   return parts.reduce((sum, p) => sum + p.done, 0)

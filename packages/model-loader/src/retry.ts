@@ -17,17 +17,8 @@ const NETWORK_CODES = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
 ])
-const THROTTLING_NAMES = new Set([
-  'SlowDown',
-  'Throttling',
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'InternalError',
-  'ServiceUnavailable',
-  'TimeoutError',
-])
+/** Messages of a connection dropped mid-request (Node's http, undici's fetch). */
+const DROPPED = /socket hang up|aborted|premature close|other side closed|terminated/i
 
 interface ErrorShape {
   readonly name?: string
@@ -56,14 +47,9 @@ export function isTransient(err: unknown, depth = 0): boolean {
   const e = (err ?? {}) as ErrorShape
   const status = httpStatusOf(err)
   if (status !== undefined) return status >= 500 || status === 429 || status === 408
-  if (e.$retryable !== undefined) return true
-  if (e.name && THROTTLING_NAMES.has(e.name)) return true
-  if (e.code && NETWORK_CODES.has(e.code)) return true
-  if (
-    /socket hang up|aborted|premature close|other side closed|terminated/i.test(e.message ?? '')
-  ) {
-    return true
-  }
+  // service errors (SlowDown, InternalError, ...) carry their status; the SDK's socket timeouts not
+  if (e.$retryable !== undefined || e.name === 'TimeoutError') return true
+  if ((e.code && NETWORK_CODES.has(e.code)) || DROPPED.test(e.message ?? '')) return true
   return depth < 3 && e.cause !== undefined && isTransient(e.cause, depth + 1)
 }
 

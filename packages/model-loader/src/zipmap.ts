@@ -1,57 +1,58 @@
-/**
- * Serving tree-ensemble exports as they come: skl2onnx, onnxmltools (LightGBM, XGBoost) and
- * CatBoost end a classifier with a `ZipMap` node (probabilities as a sequence of maps), which
- * onnxruntime-node cannot return ("Non tensor type is temporarily not supported"). This drops
- * each ZipMap whose output is a graph output and exposes its input, the float `[N, C]`
- * probability tensor, as that output instead. Only the node list and the outputs are touched:
- * every other field (weights, trees, opsets) is copied byte for byte. Built on protobufjs' wire
- * Reader/Writer (the kept library), with the field numbers of onnx.proto.
- */
+/** The ZipMap rewrite, on protobufjs wire fields (see README, Tabular bundles and ZipMap). */
 import protobuf from 'protobufjs'
-import { fieldsOf, payloadOf } from './onnx-wire.js'
-import type { WireField } from './onnx-wire.js'
 
-const MODEL = { graph: 7 } as const
+/** One field of a message: its number and its whole encoding (tag, length and payload). */
+export interface WireField {
+  readonly number: number
+  readonly bytes: Uint8Array
+}
+
+/** The top-level fields of `message`, in order. */
+export function fieldsOf(message: Uint8Array): WireField[] {
+  const reader = protobuf.Reader.create(message)
+  const fields: WireField[] = []
+  while (reader.pos < reader.len) {
+    const start = reader.pos
+    const tag = reader.uint32()
+    reader.skipType(tag & 7)
+    fields.push({ number: tag >>> 3, bytes: message.subarray(start, reader.pos) })
+  }
+  return fields
+}
+
+/** The payload of a length-delimited field (an embedded message, string or bytes). */
+export function payloadOf(field: WireField): Uint8Array {
+  const reader = protobuf.Reader.create(field.bytes)
+  reader.uint32()
+  return reader.bytes()
+}
+
+// field numbers of onnx.proto
+const MODEL_GRAPH = 7
 const GRAPH = { node: 1, output: 12 } as const
 const NODE = { input: 1, output: 2, opType: 4 } as const
-const VALUE_INFO = { name: 1, type: 2 } as const
+const VALUE_INFO_NAME = 1
 const FLOAT = 1
-const LENGTH_DELIMITED = 2
 
 const stringsOf = (fields: readonly WireField[], number: number): string[] =>
-  fields
-    .filter((f) => f.number === number)
-    .map((f) => protobuf.util.utf8.read(payloadOf(f), 0, payloadOf(f).length))
+  fields.filter((f) => f.number === number).map((f) => Buffer.from(payloadOf(f)).toString('utf8'))
 
-const embed = (number: number, payload: Uint8Array): Uint8Array =>
-  protobuf.Writer.create()
-    .uint32((number << 3) | LENGTH_DELIMITED)
-    .bytes(payload)
-    .finish()
+/** A length-delimited field `number` holding `payload` (a string or an embedded message). */
+function field(number: number, payload: Uint8Array | string): Uint8Array {
+  const writer = protobuf.Writer.create().uint32((number << 3) | 2)
+  return (typeof payload === 'string' ? writer.string(payload) : writer.bytes(payload)).finish()
+}
 
 /** A graph output: a float tensor of shape [N, C] (both symbolic). */
 function floatMatrixOutput(name: string): Uint8Array {
-  const dim = (param: string): Uint8Array =>
-    protobuf.Writer.create()
-      .uint32((2 << 3) | LENGTH_DELIMITED)
-      .string(param)
-      .finish()
-  const shape = protobuf.Writer.create()
-  for (const param of ['N', 'C']) shape.uint32((1 << 3) | LENGTH_DELIMITED).bytes(dim(param))
-  const tensor = protobuf.Writer.create()
+  // ValueInfoProto { name, type { tensor_type { elem_type, shape { dim { dim_param } } } } }
+  const shape = Buffer.concat(['N', 'C'].map((param) => field(1, field(2, param))))
+  const elemType = protobuf.Writer.create()
     .uint32(1 << 3)
     .int32(FLOAT)
-    .uint32((2 << 3) | LENGTH_DELIMITED)
-    .bytes(shape.finish())
     .finish()
-  const type = embed(1, tensor)
-  const info = protobuf.Writer.create()
-    .uint32((VALUE_INFO.name << 3) | LENGTH_DELIMITED)
-    .string(name)
-    .uint32((VALUE_INFO.type << 3) | LENGTH_DELIMITED)
-    .bytes(type)
-    .finish()
-  return embed(GRAPH.output, info)
+  const type = field(1, Buffer.concat([elemType, field(2, shape)]))
+  return field(GRAPH.output, Buffer.concat([field(VALUE_INFO_NAME, name), field(2, type)]))
 }
 
 /** The model with its ZipMaps removed, and which outputs were replaced (`from` -> `to`). */
@@ -67,13 +68,11 @@ export interface ZipMapRewrite {
  */
 export function exposeZipMapInputs(model: Uint8Array): ZipMapRewrite {
   const modelFields = fieldsOf(model)
-  const graphField = modelFields.find((f) => f.number === MODEL.graph)
+  const graphField = modelFields.find((f) => f.number === MODEL_GRAPH)
   if (!graphField) throw new Error('Not an ONNX model: no graph')
-  const graph = fieldsOf(payloadOf(graphField))
   const zipMaps = new Map<string, string>() // ZipMap output -> its input
-  const kept = graph.filter((field) => {
-    if (field.number !== GRAPH.node) return true
-    const node = fieldsOf(payloadOf(field))
+  const kept = fieldsOf(payloadOf(graphField)).filter((f) => {
+    const node = f.number === GRAPH.node ? fieldsOf(payloadOf(f)) : []
     if (stringsOf(node, NODE.opType)[0] !== 'ZipMap') return true
     const [input] = stringsOf(node, NODE.input)
     const [output] = stringsOf(node, NODE.output)
@@ -82,32 +81,20 @@ export function exposeZipMapInputs(model: Uint8Array): ZipMapRewrite {
     return false
   })
   if (zipMaps.size === 0) return { model, replaced: [] }
-  for (const field of kept.filter((f) => f.number === GRAPH.node)) {
-    const inputs = stringsOf(fieldsOf(payloadOf(field)), NODE.input)
-    const fed = inputs.find((name) => zipMaps.has(name))
+  for (const f of kept.filter((f) => f.number === GRAPH.node)) {
+    const fed = stringsOf(fieldsOf(payloadOf(f)), NODE.input).find((name) => zipMaps.has(name))
     if (fed) throw new Error(`ZipMap output "${fed}" feeds another node; cannot expose its input`)
   }
   const replaced: { from: string; to: string }[] = []
-  const parts = kept.map((field) => {
-    if (field.number !== GRAPH.output) return field.bytes
-    const [name] = stringsOf(fieldsOf(payloadOf(field)), VALUE_INFO.name)
+  const graph = kept.map((f) => {
+    const [name] =
+      f.number === GRAPH.output ? stringsOf(fieldsOf(payloadOf(f)), VALUE_INFO_NAME) : []
     const input = name === undefined ? undefined : zipMaps.get(name)
-    if (name === undefined || input === undefined) return field.bytes
+    if (name === undefined || input === undefined) return f.bytes
     replaced.push({ from: name, to: input })
     return floatMatrixOutput(input)
   })
-  const newGraph = embed(MODEL.graph, concat(parts))
-  const out = modelFields.map((f) => (f.number === MODEL.graph ? newGraph : f.bytes))
-  return { model: concat(out), replaced }
-}
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  const total = chunks.reduce((n, c) => n + c.length, 0)
-  const out = new Uint8Array(total)
-  let at = 0
-  for (const chunk of chunks) {
-    out.set(chunk, at)
-    at += chunk.length
-  }
-  return out
+  const newGraph = field(MODEL_GRAPH, Buffer.concat(graph))
+  const out = modelFields.map((f) => (f.number === MODEL_GRAPH ? newGraph : f.bytes))
+  return { model: Buffer.concat(out), replaced }
 }
