@@ -70,6 +70,8 @@ interface BatchRun {
   /** CPU of this process (s3rver) and of other processes than the task meanwhile, in cores. */
   readonly s3rverCores: number
   readonly othersCores: number
+  /** The task's CPU seconds by thread name (its summary's `threadCpuS`). */
+  readonly threadCpuS: Readonly<Record<string, number>>
 }
 
 function runTask(
@@ -138,7 +140,12 @@ async function batchRound(
   const line = task.output.split('\n').find((l) => l.includes('"batch summary"'))
   const summary = (
     JSON.parse(line!) as {
-      summary: { imagesPerS: number; cpuS: number; outcomes: Record<string, number> }
+      summary: {
+        imagesPerS: number
+        cpuS: number
+        outcomes: Record<string, number>
+        threadCpuS: Record<string, number>
+      }
     }
   ).summary
   if ((summary.outcomes.ok ?? 0) !== SETTINGS.images)
@@ -152,6 +159,7 @@ async function batchRound(
     cpuMsPerImage: (summary.cpuS * 1000) / SETTINGS.images,
     s3rverCores,
     othersCores: Math.max(0, busy - s3rverCores - summary.cpuS / wallS),
+    threadCpuS: summary.threadCpuS,
   }
 }
 
@@ -234,6 +242,27 @@ interface Results {
   readonly cpuRatio: number
 }
 
+/** CPU ms per image by thread name, engine next to task (medians of the rounds). */
+function threadTable(r: Results): string[] {
+  const perImage = (threads: Readonly<Record<string, number>>, images: number, name: string) =>
+    ((threads[name] ?? 0) * 1000) / images
+  const names = [
+    ...new Set([...r.engine, ...r.batch].flatMap((x) => Object.keys(x.threadCpuS))),
+  ].sort()
+  const rows = names.map((name) => {
+    const e = median(r.engine.map((x) => perImage(x.threadCpuS, x.images, name)))
+    const b = median(r.batch.map((x) => perImage(x.threadCpuS, x.images, name)))
+    return `| ${name} | ${fmt(e, 2)} | ${fmt(b, 2)} | ${fmt(b - e, 2)} |`
+  })
+  return [
+    'CPU ms per image by thread (medians; "inference" includes onnxruntime\'s threads, "V8Worker" is GC and compilation):',
+    '',
+    '| thread | engine | batch task | task - engine |',
+    '| ------ | ------ | ---------- | ------------- |',
+    ...rows,
+  ]
+}
+
 function render(r: Results): string {
   const rows = r.engine.map((e, i) => {
     const b = r.batch[i]!
@@ -255,6 +284,8 @@ function render(r: Results): string {
     '| round | engine images/s | engine CPU ms/image | others (cores) | batch images/s | batch CPU ms/image | others (cores) | s3rver (cores) |',
     '| ----- | --------------- | ------------------- | -------------- | -------------- | ------------------ | -------------- | -------------- |',
     ...rows,
+    '',
+    ...threadTable(r),
     '',
     `**batch / engine images/s (medians): ${fmt(r.ratio, 2)}** (goal >= 0.9); CPU per image, engine / batch ` +
       `(medians): ${fmt(r.cpuRatio, 2)}, the ratio a dedicated, CPU-bound task would reach. The task's rate ` +

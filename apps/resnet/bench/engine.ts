@@ -7,6 +7,7 @@ import type { ModelConfig } from '@resnet/preprocess'
 import { createOnnxModel, lowerDecodePriority, WorkerDecoder } from '@resnet/server'
 import type { ImageModel } from '@resnet/server'
 import { cpus } from 'node:os'
+import { threadCpu, threadCpuSince } from '../src/batch/thread-cpu.ts'
 import { machineTicks, waitForQuiet } from './util.ts'
 
 const decoder = new WorkerDecoder()
@@ -21,6 +22,8 @@ export interface EngineRun {
   /** CPU this process used (cores) and other processes used meanwhile (interference). */
   readonly ownCpuCores: number
   readonly othersCpuCores: number
+  /** CPU seconds of this process's threads by name meanwhile (batch.bench.ts compares them). */
+  readonly threadCpuS: Readonly<Record<string, number>>
 }
 
 export interface EngineResult {
@@ -56,6 +59,7 @@ async function measure(
   if (decodeNiceness !== undefined) lowerDecodePriority(decodeNiceness)
   let images = 0
   const cpu0 = process.cpuUsage()
+  const threads0 = threadCpu()
   const machine0 = machineTicks()
   const t0 = performance.now()
   const end = t0 + seconds * 1000
@@ -68,6 +72,7 @@ async function measure(
   await Promise.all(Array.from({ length: inFlight }, lane))
   const elapsed = (performance.now() - t0) / 1000
   const cpu = process.cpuUsage(cpu0)
+  const threadCpuS = threadCpuSince(threads0)
   const machine1 = machineTicks()
   const busyCores =
     ((machine1.busy - machine0.busy) / Math.max(1, machine1.total - machine0.total)) * cpus().length
@@ -81,6 +86,7 @@ async function measure(
     imagesPerS: images / elapsed,
     ownCpuCores,
     othersCpuCores: Math.max(0, busyCores - ownCpuCores),
+    threadCpuS,
   }
 }
 

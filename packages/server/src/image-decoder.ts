@@ -164,7 +164,11 @@ export class WorkerDecoder implements ImageDecoder {
     // a small heap: its garbage is short-lived (sharp's objects; pixels and bodies are outside the
     // heap), and an uncapped heap grew the process's RSS by ~25% over 16,000 requests
     const resourceLimits = { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 }
-    const worker = new Worker(WORKER_URL, { workerData: this.#init, resourceLimits })
+    const worker = new Worker(WORKER_URL, {
+      workerData: this.#init,
+      resourceLimits,
+      name: 'decode',
+    })
     worker.unref() // idle, it does not keep the process alive
     worker.on('message', (reply: DecodeReply) => {
       this.#settle(reply)

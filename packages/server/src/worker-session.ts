@@ -72,7 +72,7 @@ export class WorkerSession {
 
   /** Starts a worker and opens the model in it; rejects if the model cannot be opened. */
   static async open(init: WorkerInit): Promise<WorkerSession> {
-    const worker = new Worker(WORKER_URL, { workerData: init })
+    const worker = new Worker(WORKER_URL, { workerData: init, name: 'inference' })
     let onMessage = (_reply: WorkerReply): void => undefined
     let onError = (_err: Error): void => undefined
     let onExit = (_code: number): void => undefined

@@ -4,6 +4,7 @@
  */
 import { Presets, SingleBar } from 'cli-progress'
 import type { Logger } from 'pino'
+import { threadCpu, threadCpuSince } from './thread-cpu.js'
 
 /** The end-of-job figures. */
 export interface BatchSummary {
@@ -19,6 +20,8 @@ export interface BatchSummary {
   readonly imagesPerS: number
   /** CPU seconds of this process meanwhile, all threads (`batch run`: the coordinator's only). */
   readonly cpuS: number
+  /** The same by thread name (Linux): main thread, decode and inference workers, libuv's pool, V8's. */
+  readonly threadCpuS: Readonly<Record<string, number>>
 }
 
 /** Where progress is shown; `interactive` picks the bar. */
@@ -34,6 +37,7 @@ export class Progress {
   readonly #options: ProgressOptions
   readonly #started = performance.now()
   readonly #cpu = process.cpuUsage()
+  readonly #threadCpu = threadCpu()
   readonly #outcomes: Record<string, number> = {}
   #total = 0
   #skipped = 0
@@ -122,6 +126,7 @@ export class Progress {
       wallS: Number(wallS.toFixed(2)),
       imagesPerS: Number((this.#done / Math.max(1e-3, wallS)).toFixed(1)),
       cpuS: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)),
+      threadCpuS: threadCpuSince(this.#threadCpu),
     }
     this.#options.logger.info({ summary }, 'batch summary')
     return summary
