@@ -75,7 +75,13 @@ describe('BatchStack: the task', () => {
       ContainerDefinitions: [
         Match.objectLike({
           Name: 'Batch',
-          Command: ['node', '--max-semi-space-size=16', 'dist/batch.js', '--help'],
+          Command: [
+            'node',
+            '--max-semi-space-size=16',
+            '--initial-old-space-size=128',
+            'dist/batch.js',
+            '--help',
+          ],
           Environment: Match.arrayWith([
             { Name: 'MODEL_CACHE_DIR', Value: '/var/cache/models' },
             { Name: 'INFERENCE_THREADS', Value: '2' },
@@ -110,7 +116,7 @@ describe('BatchStack: the job (Step Functions Distributed Map over ECS RunTask .
 
   it('plans in one task, then maps the plan in S3 to batches of shards, many tasks at once', () => {
     expect(definition).toContain(
-      "States.Array('node', '--max-semi-space-size=16', 'dist/batch.js', 'plan', '--input', $.input, '--output', $.output, '--shard-size', '500')"
+      "States.Array('node', '--max-semi-space-size=16', '--initial-old-space-size=128', 'dist/batch.js', 'plan', '--input', $.input, '--output', $.output, '--shard-size', '500')"
     )
     expect(definition).toContain('"ItemReader":{"Resource":"arn:')
     expect(definition).toContain(':states:::s3:getObject","ReaderConfig":{"InputType":"JSON"}')
@@ -120,7 +126,7 @@ describe('BatchStack: the job (Step Functions Distributed Map over ECS RunTask .
     )
     expect(definition).toContain('"MaxConcurrency":20')
     expect(definition).toContain(
-      "States.Array('node', '--max-semi-space-size=16', 'dist/batch.js', 'work', '--output', $.BatchInput.output, '--shards', States.JsonToString($.Items))"
+      "States.Array('node', '--max-semi-space-size=16', '--initial-old-space-size=128', 'dist/batch.js', 'work', '--output', $.BatchInput.output, '--shards', States.JsonToString($.Items))"
     )
     expect(definition.match(/ecs:runTask\.sync/g)).toHaveLength(2)
     expect(definition).toContain('"CapacityProvider":"FARGATE_SPOT"')

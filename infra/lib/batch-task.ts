@@ -19,10 +19,11 @@ import { grantPrefixRead } from './model-bucket.js'
 import { containerImage, DEFAULT_TASK_SIZE, MODEL_CACHE_DIR } from './model-task.js'
 import type { ImageSource, TaskSize } from './model-task.js'
 
-/** The batch entry point in the image, launched with the server's Node flags (src/launch.ts). */
+/** The batch entry point in the image, launched with the app's batch Node flags (src/launch.ts). */
 export const BATCH_COMMAND: readonly string[] = [
   'node',
   '--max-semi-space-size=16',
+  '--initial-old-space-size=128',
   'dist/batch.js',
 ]
 

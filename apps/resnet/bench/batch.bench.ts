@@ -12,7 +12,7 @@ import { parseModelConfig } from '@resnet/preprocess'
 import { DEFAULT_DECODE_NICENESS } from '@resnet/server'
 import { cpuSplit, onCpus, pinSelf, startLocalS3 } from '@resnet/test-support'
 import type { LocalS3 } from '@resnet/test-support'
-import { NODE_FLAGS } from '../src/launch.ts'
+import { BATCH_NODE_FLAGS } from '../src/launch.ts'
 import { engineLimit, measureEngine } from './engine.ts'
 import type { EngineRun } from './engine.ts'
 import { sharp } from './sharp.ts'
@@ -81,7 +81,7 @@ function runTask(
 ): Promise<{ code: number | null; output: string }> {
   const [command, ...argv] = onCpus(SPLIT?.task, [
     process.execPath,
-    ...NODE_FLAGS,
+    ...BATCH_NODE_FLAGS,
     ...TASK_FLAGS,
     path.join(APP_DIR, 'dist', 'batch.js'),
     ...args,

@@ -8,7 +8,7 @@ import { MUTATIONS, mulberry32 } from '@resnet/preprocess/test-support/mutate'
 import { expectedClasses, IMAGES_DIR, MOBILENET_DIR, startLocalS3 } from '@resnet/test-support'
 import type { LocalS3 } from '@resnet/test-support'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { NODE_FLAGS } from './launch.js'
+import { BATCH_NODE_FLAGS } from './launch.js'
 
 const BATCH = fileURLToPath(new URL('../dist/batch.js', import.meta.url))
 const INPUT = 's3://photos/in/'
@@ -40,7 +40,7 @@ function runBatch(args: string[]): Run {
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !k.startsWith('MODEL_'))
   )
-  const child = spawn(process.execPath, [...NODE_FLAGS, BATCH, ...args], {
+  const child = spawn(process.execPath, [...BATCH_NODE_FLAGS, BATCH, ...args], {
     env: {
       ...env,
       ...s3.env,

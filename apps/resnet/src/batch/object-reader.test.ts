@@ -1,6 +1,7 @@
-// ObjectReader against a real S3 server (s3rver) through the real SDK client's parts.
+// ObjectReader against a real S3 server (s3rver) through the real SDK client's parts. s3rver
+// checks the access key but not the signature: sigv4-get.test.ts holds the signatures to the SDK's.
 import { S3Client } from '@aws-sdk/client-s3'
-import { startLocalS3 } from '@resnet/test-support'
+import { startFaultProxy, startLocalS3 } from '@resnet/test-support'
 import type { LocalS3 } from '@resnet/test-support'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { ObjectReader } from './object-reader.js'
@@ -50,5 +51,25 @@ describe('ObjectReader', () => {
       /access key|credentials|signature/i
     )
     wrong.destroy()
+  })
+
+  it('never returns a cut body: the GET is made again through the full command', async () => {
+    const proxy = await startFaultProxy(s3.endpoint)
+    const viaProxy = new S3Client({
+      endpoint: proxy.url,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: await s3.client.config.credentials(),
+    })
+    const big = new Uint8Array(200_000).map((_, i) => i % 251)
+    await s3.put('photos', 'in/big.bin', big)
+    proxy.cutAfter(60_000) // headers and part of the body, then the connection is closed
+    const send = vi.spyOn(viaProxy, 'send')
+    const read = await new ObjectReader(viaProxy).read('photos', 'in/big.bin', 1_000_000)
+    expect(read).toEqual({ kind: 'bytes', bytes: big })
+    expect(proxy.cuts).toBe(1)
+    expect(send).toHaveBeenCalledTimes(1) // the retry
+    viaProxy.destroy()
+    await proxy.close()
   })
 })

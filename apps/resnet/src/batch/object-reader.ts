@@ -1,24 +1,28 @@
 /**
- * Reads a job's images from S3 at a fraction of a GetObjectCommand's CPU, through the client's own
- * parts: the endpoint its rules give for the bucket (resolved once per bucket), its SigV4 signer
- * (credentials, region) and its HTTP handler (the same keep-alive pool); what is skipped is the
- * command's middleware stack run for every object (serde, endpoint rules, user agent, retry
- * bookkeeping). Anything but a plain 200 goes through the full GetObjectCommand, so retries,
- * redirects, missing objects and error codes stay the SDK's. Like `responseChecksumValidation:
- * 'WHEN_REQUIRED'`, it asks for no checksum (TLS protects the bytes in transit; a corrupt image is
- * refused by the decoder like any other).
+ * Reads a job's images from S3 at a fraction of a GetObjectCommand's CPU: the endpoint the
+ * client's rules give for the bucket (resolved once per bucket), the client's credentials, region
+ * and clock offset, a SigV4 GET signed by `sigv4-get.ts` and sent with Node's `http(s).request` on
+ * a keep-alive agent, the body read into one buffer of its Content-Length (which the decode worker
+ * then takes over without a copy). What is skipped is the command's middleware stack per object
+ * (serde, endpoint rules, user agent, retry bookkeeping) and the SDK handler's per-request set-up.
+ * Anything but a whole plain 200 (an error status, a stall, a cut or short body) goes through the
+ * full GetObjectCommand, so retries, redirects, missing objects and error codes stay the SDK's.
+ * Like `responseChecksumValidation: 'WHEN_REQUIRED'`, it asks for no checksum (TLS protects the
+ * bytes in transit; a corrupt image is refused by the decoder like any other).
  *
- * Measured 2026-12-03 (1,000 GETs of a 96 KB JPEG from s3rver in another process, 16 in flight,
- * CPU of the reading process, alternating runs on 2 shared cores): GetObjectCommand with checksums
- * off 2.0-2.2 ms per GET against 0.92-0.94 ms this way (2.3-2.4 against 1.3-1.4 under heavier
- * load); a plain unsigned `http.get` 0.6-0.8 ms. The engine spends ~13 ms of CPU per image in all.
+ * Measured (1,000-2,000 GETs of a 96 KB object from s3rver in another process, 16 in flight, CPU
+ * ms per GET of the reading process): 2026-12-03, 2 shared cores: GetObjectCommand with checksums
+ * off 2.0-2.2, the SDK's signer and handler without the command 0.92-0.94; 2026-12-04, the reader
+ * pinned to its own CPU, medians of 7 alternating runs: the SDK's signer and handler 0.83, this
+ * way 0.51 (sigv4-get.ts gives the steps between).
  */
-import type { Readable } from 'node:stream'
+import http from 'node:http'
+import https from 'node:https'
 import { GetObjectCommand } from '@aws-sdk/client-s3'
 import type { S3Client } from '@aws-sdk/client-s3'
 import { getEndpointFromInstructions } from '@smithy/core/endpoints'
-import { extendedEncodeURIComponent, HttpRequest } from '@smithy/core/protocols'
-import type { HttpResponse } from '@smithy/core/protocols'
+import { extendedEncodeURIComponent } from '@smithy/core/protocols'
+import { GetSigner } from './sigv4-get.js'
 
 /** An object's bytes, or only its size when that is over the caller's limit (nothing read). */
 export type ObjectRead =
@@ -29,8 +33,6 @@ interface BucketEndpoint {
   readonly url: URL
   readonly signingRegion: string | undefined
   readonly signingName: string | undefined
-  /** The client's signer for this scheme (one per bucket: it caches the signing key). */
-  readonly signer: Awaited<ReturnType<S3Client['config']['signer']>>
 }
 
 interface SigningScheme {
@@ -52,19 +54,69 @@ async function bucketEndpoint(s3: S3Client, bucket: string): Promise<BucketEndpo
   // S3 Express (its session auth) and multi-region access points (SigV4a): the SDK's own path
   if (scheme !== undefined && scheme.name !== 'sigv4') return undefined
   if (endpoint.headers !== undefined && Object.keys(endpoint.headers).length > 0) return undefined
-  // the client's defaults (its region, 's3') for what the rules leave out
-  const signer = await s3.config.signer({
-    name: 'sigv4',
-    properties: {},
-    ...(scheme?.signingName === undefined ? {} : { signingName: scheme.signingName }),
-    ...(scheme?.signingRegion === undefined ? {} : { signingRegion: scheme.signingRegion }),
-  } as Parameters<S3Client['config']['signer']>[0])
+  if (endpoint.url.search !== '') return undefined
   return {
     url: endpoint.url,
     signingRegion: scheme?.signingRegion,
     signingName: scheme?.signingName,
-    signer,
   }
+}
+
+/**
+ * One keep-alive pool per scheme for every reader of the process (a reader per shard). 50 sockets,
+ * as the SDK's handler has; idle ones do not keep the process alive.
+ */
+const AGENTS = {
+  'http:': new http.Agent({ keepAlive: true, maxSockets: 50 }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: 50 }),
+}
+/** A GET whose socket is silent this long is given up (and retried by the full command). */
+const IDLE_TIMEOUT_MS = 30_000
+const SIGNER = new GetSigner()
+
+/** A 200's body read into one buffer of its Content-Length; rejects on anything else. */
+function readWhole(response: http.IncomingMessage, length: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const bytes = new Uint8Array(length)
+    let at = 0
+    response.on('data', (chunk: Buffer) => {
+      if (at + chunk.byteLength > length) {
+        response.destroy(new Error('body longer than its Content-Length'))
+        return
+      }
+      bytes.set(chunk, at)
+      at += chunk.byteLength
+    })
+    response.once('end', () => {
+      if (at === length) resolve(bytes)
+      else reject(new Error(`body cut at ${at} of ${length} bytes`))
+    })
+    response.on('error', reject)
+    response.once('aborted', () => reject(new Error('response aborted')))
+  })
+}
+
+/** Sends one signed GET; resolves with the response (its body unread). */
+function sendGet(url: URL, path: string, headers: Record<string, string>) {
+  const protocol = url.protocol === 'http:' ? 'http:' : 'https:'
+  return new Promise<http.IncomingMessage>((resolve, reject) => {
+    const request = (protocol === 'http:' ? http : https).request(
+      {
+        method: 'GET',
+        protocol,
+        hostname: url.hostname,
+        port: url.port === '' ? undefined : Number(url.port),
+        path,
+        headers,
+        agent: AGENTS[protocol],
+        timeout: IDLE_TIMEOUT_MS,
+      },
+      resolve
+    )
+    request.once('timeout', () => request.destroy(new Error('S3 GET stalled')))
+    request.on('error', reject)
+    request.end()
+  })
 }
 
 /** The key as a path, each segment encoded as the SDK's serializer encodes it. */
@@ -100,31 +152,28 @@ export class ObjectReader {
     if (at === undefined) return undefined
     const { config } = this.#s3
     const base = at.url.pathname.endsWith('/') ? at.url.pathname : `${at.url.pathname}/`
-    const request = new HttpRequest({
-      method: 'GET',
-      protocol: at.url.protocol,
-      hostname: at.url.hostname,
-      ...(at.url.port === '' ? {} : { port: Number(at.url.port) }),
-      path: base + keyPath(key),
-      headers: { host: at.url.host },
-    })
-    const signed = await at.signer.sign(request, {
-      signingDate: new Date(Date.now() + config.systemClockOffset),
-      ...(at.signingRegion === undefined ? {} : { signingRegion: at.signingRegion }),
-      ...(at.signingName === undefined ? {} : { signingService: at.signingName }),
-    })
-    const { response } = (await config.requestHandler.handle(signed)) as { response: HttpResponse }
-    const body = response.body as Readable
-    if (response.statusCode !== 200) {
-      body.destroy()
+    const path = base + keyPath(key)
+    const signed = SIGNER.sign(
+      {
+        host: at.url.host,
+        path,
+        region: at.signingRegion ?? (await config.region()),
+        service: at.signingName ?? 's3',
+        date: new Date(Date.now() + config.systemClockOffset),
+      },
+      await config.credentials()
+    )
+    const response = await sendGet(at.url, path, { host: at.url.host, ...signed })
+    const size = Number(response.headers['content-length'] ?? Number.NaN)
+    if (response.statusCode !== 200 || !Number.isSafeInteger(size)) {
+      response.destroy()
       return undefined
     }
-    const size = Number(response.headers['content-length'] ?? Number.NaN)
     if (size > maxBytes) {
-      body.destroy()
+      response.destroy()
       return { kind: 'too-large', size }
     }
-    return { kind: 'bytes', bytes: await config.streamCollector(body) }
+    return { kind: 'bytes', bytes: await readWhole(response, size) }
   }
 
   async #readWithCommand(bucket: string, key: string, maxBytes: number): Promise<ObjectRead> {
