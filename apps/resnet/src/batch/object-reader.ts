@@ -92,7 +92,9 @@ function readWhole(response: http.IncomingMessage, length: number): Promise<Uint
       else reject(new Error(`body cut at ${at} of ${length} bytes`))
     })
     response.on('error', reject)
-    response.once('aborted', () => reject(new Error('response aborted')))
+    response.once('aborted', () => {
+      reject(new Error('response aborted'))
+    })
   })
 }
 
