@@ -9,6 +9,9 @@
  * full GetObjectCommand, so retries, redirects, missing objects and error codes stay the SDK's.
  * Like `responseChecksumValidation: 'WHEN_REQUIRED'`, it asks for no checksum (TLS protects the
  * bytes in transit; a corrupt image is refused by the decoder like any other).
+ * The direct GETs use Node's default TLS (the system's CAs, NODE_EXTRA_CA_CERTS), as the task's
+ * client does: batch.ts makes it with the SDK's defaults; a client with a custom request handler
+ * (a proxy) would still get direct GETs, each failing over to the command.
  *
  * Measured (1,000-2,000 GETs of a 96 KB object from s3rver in another process, 16 in flight, CPU
  * ms per GET of the reading process): 2026-12-03, 2 shared cores: GetObjectCommand with checksums
